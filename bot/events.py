@@ -1,0 +1,69 @@
+"""Platform-neutral events: what an owner did, as the engine sees it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Start:
+    """The owner opened the conversation (/start, first message, `journeybot chat`)."""
+
+    lang_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """Free text typed by the owner."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A tapped button or a typed choice value.
+
+    `step` is the step key the button was shown for; a choice for another step
+    than the current one is stale and answered politely instead of recorded.
+    """
+
+    value: str
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """back, skip, status, help, summary, export, new, list, open, language, cancel, forget."""
+
+    name: str
+    arg: str = ""
+
+
+Event = Union[Start, Text, Choice, Command]
+
+COMMANDS = (
+    "start",
+    "back",
+    "skip",
+    "status",
+    "help",
+    "summary",
+    "export",
+    "new",
+    "list",
+    "open",
+    "language",
+    "cancel",
+    "forget",
+)
+
+
+def parse_input(line: str) -> Event:
+    """Turn a typed line into an event: `/name arg` is a command, anything else text."""
+    stripped = line.strip()
+    if stripped.startswith("/") and len(stripped) > 1:
+        head, _, arg = stripped[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        if name in COMMANDS or name == "journeys":
+            return Command("list" if name == "journeys" else name, arg.strip())
+    return Text(line)

@@ -1,0 +1,53 @@
+"""The report a summary writer produces: the offline coach and the LLM writer fill the same model."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Level = Literal["low", "medium", "high"]
+
+
+class Improvement(BaseModel):
+    title: str
+    why: str
+    step: str = Field(description="the stage and touchpoint (or part of the interview) it applies to")
+    trigger: str = Field(description="the owner's answer that led to this suggestion, quoted")
+    effort: Level
+    impact: Level
+
+
+class WowMoment(BaseModel):
+    stage: str
+    idea: str
+    why: str = Field(description="why it surprises this persona")
+    cost: str = Field(description="rough cost, e.g. 'under 5 euro per customer'")
+    trigger: str = Field(description="the answer it builds on, quoted")
+
+
+class MistakeCheck(BaseModel):
+    number: int = Field(ge=1, le=7)
+    title: str
+    ok: bool
+    note: str
+
+
+class CalendarRow(BaseModel):
+    stage: str
+    channel: str
+    idea: str
+
+
+class Report(BaseModel):
+    """Everything a summary shows. Texts are already in the owner's language."""
+
+    language: Literal["nl", "en"]
+    summary: list[str] = Field(description="short paragraphs telling the journey")
+    improvements: list[Improvement]
+    wow_moments: list[WowMoment]
+    mistakes: list[MistakeCheck]
+    calendar: list[CalendarRow]
+    review_date: str = Field(description="ISO date of the next review")
+    missing: list[str] = Field(default_factory=list, description="questions not answered yet")
+    generator: str = "coach"
+    notice: str = Field(default="", description="one line for the owner, e.g. why the offline coach was used")
