@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+import prompts
+
 
 @dataclass(frozen=True)
 class Start:
@@ -58,12 +60,32 @@ COMMANDS = (
 )
 
 
+def command_name(word: str) -> str | None:
+    """The canonical command for a typed word, including the Dutch aliases in prompts/."""
+    name = word.split("@", 1)[0].lower()
+    if name in COMMANDS:
+        return name
+    if name == "journeys":
+        return "list"
+    for lang in prompts.LANGUAGES:
+        alias = prompts.load(lang, "messages").get("aliases", {}).get(name)
+        if alias:
+            return str(alias)
+    return None
+
+
 def parse_input(line: str) -> Event:
-    """Turn a typed line into an event: `/name arg` is a command, anything else text."""
+    """Turn a typed line into an event: `/name arg` is a command, anything else text.
+
+    An unknown `/word` is still a command (so the owner hears it is unknown), unless
+    it contains another slash, like a path or "/ and" in prose.
+    """
     stripped = line.strip()
     if stripped.startswith("/") and len(stripped) > 1:
         head, _, arg = stripped[1:].partition(" ")
-        name = head.split("@", 1)[0].lower()
-        if name in COMMANDS or name == "journeys":
-            return Command("list" if name == "journeys" else name, arg.strip())
+        name = command_name(head)
+        if name is not None:
+            return Command(name, arg.strip())
+        if head.isidentifier():
+            return Command(head.lower(), arg.strip())
     return Text(line)

@@ -1,0 +1,186 @@
+"""The interview flow: step templates from prompts/flow.yaml, expanded into a concrete plan.
+
+A template such as `touchpoint.feeling` becomes one step per touchpoint, keyed
+`stage.<slug>.tp<n>.feeling`. The plan is derived from the answers every time,
+so renaming, dropping or adding stages and touchpoints reshapes it naturally.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterator, Mapping
+
+import prompts
+
+KINDS = ("short_text", "long_text", "single_choice", "multi_choice", "scale", "list")
+SCALE = ("1", "2", "3", "4", "5")
+
+
+@dataclass(frozen=True)
+class StepTemplate:
+    id: str
+    kind: str
+    section: str
+    optional: bool = False
+    other: bool = False
+    options: tuple[str, ...] = ()
+    default: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One concrete question in the plan."""
+
+    key: str
+    template: StepTemplate
+    stage_index: int = 0  # 1-based, 0 outside the stage part
+    stage_count: int = 0
+    stage_slug: str = ""
+    stage_name: str = ""
+    touchpoint_index: int = 0  # 1-based, 0 for stage-level steps
+    touchpoint_name: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.template.id
+
+    @property
+    def kind(self) -> str:
+        return self.template.kind
+
+    @property
+    def optional(self) -> bool:
+        return self.template.optional
+
+
+@dataclass(frozen=True)
+class Flow:
+    version: int
+    limits: Mapping[str, int]
+    head: tuple[StepTemplate, ...]  # asked once, before the stages
+    stage_steps: tuple[StepTemplate, ...]  # before the touchpoints of a stage
+    touchpoint_steps: tuple[StepTemplate, ...]
+    stage_tail: tuple[StepTemplate, ...]  # after the touchpoints of a stage
+
+    def template(self, template_id: str) -> StepTemplate:
+        for t in self.head + self.stage_steps + self.touchpoint_steps + self.stage_tail:
+            if t.id == template_id:
+                return t
+        raise KeyError(template_id)
+
+
+def _template(raw: Mapping[str, Any]) -> StepTemplate:
+    kind = raw["kind"]
+    if kind not in KINDS:
+        raise ValueError(f"unknown step kind {kind!r} in flow step {raw.get('id')!r}")
+    options = tuple(str(o) for o in raw.get("options", ()))
+    if kind == "scale":
+        options = SCALE
+    return StepTemplate(
+        id=raw["id"],
+        kind=kind,
+        section=raw.get("section", "intro"),
+        optional=bool(raw.get("optional", False)),
+        other=bool(raw.get("other", False)),
+        options=options,
+        default=tuple(str(d) for d in raw.get("default", ())),
+    )
+
+
+def parse_flow(raw: Mapping[str, Any]) -> Flow:
+    head: list[StepTemplate] = []
+    stage_steps: list[StepTemplate] = []
+    touchpoint_steps: list[StepTemplate] = []
+    stage_tail: list[StepTemplate] = []
+    for item in raw["steps"]:
+        if item.get("repeat") == "stage":
+            seen_touchpoints = False
+            for inner in item["steps"]:
+                if inner.get("repeat") == "touchpoint":
+                    touchpoint_steps.extend(_template(s) for s in inner["steps"])
+                    seen_touchpoints = True
+                elif seen_touchpoints:
+                    stage_tail.append(_template(inner))
+                else:
+                    stage_steps.append(_template(inner))
+        else:
+            head.append(_template(item))
+    return Flow(
+        version=int(raw.get("version", 1)),
+        limits=dict(raw.get("limits", {})),
+        head=tuple(head),
+        stage_steps=tuple(stage_steps),
+        touchpoint_steps=tuple(touchpoint_steps),
+        stage_tail=tuple(stage_tail),
+    )
+
+
+@lru_cache(maxsize=1)
+def default_flow() -> Flow:
+    return parse_flow(prompts.data("flow.yaml"))
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40]
+
+
+def stage_slugs(names: list[str]) -> list[str]:
+    """Stable, unique slugs for stage names; names without letters get their position."""
+    slugs: list[str] = []
+    for index, name in enumerate(names, start=1):
+        slug = slugify(name) or f"stage{index}"
+        base, n = slug, 2
+        while slug in slugs:
+            slug, n = f"{base}-{n}", n + 1
+        slugs.append(slug)
+    return slugs
+
+
+def answered_list(answers: Mapping[str, Any], key: str) -> list[str]:
+    entry = answers.get(key)
+    if not entry or entry.get("s") != "ok" or not isinstance(entry.get("v"), list):
+        return []
+    return [str(v) for v in entry["v"]]
+
+
+def plan(flow: Flow, answers: Mapping[str, Any]) -> list[Step]:
+    return list(iter_plan(flow, answers))
+
+
+def iter_plan(flow: Flow, answers: Mapping[str, Any]) -> Iterator[Step]:
+    for t in flow.head:
+        yield Step(key=t.id, template=t)
+    names = answered_list(answers, "journey.stages")
+    slugs = stage_slugs(names)
+    count = len(names)
+    for index, (slug, name) in enumerate(zip(slugs, names), start=1):
+        stage = dict(stage_index=index, stage_count=count, stage_slug=slug, stage_name=name)
+        for t in flow.stage_steps:
+            yield Step(key=stage_key(slug, t.id), template=t, **stage)
+        touchpoints = answered_list(answers, stage_key(slug, "stage.touchpoints"))
+        for tp_index, tp_name in enumerate(touchpoints, start=1):
+            for t in flow.touchpoint_steps:
+                yield Step(
+                    key=touchpoint_key(slug, tp_index, t.id),
+                    template=t,
+                    touchpoint_index=tp_index,
+                    touchpoint_name=tp_name,
+                    **stage,
+                )
+        for t in flow.stage_tail:
+            yield Step(key=stage_key(slug, t.id), template=t, **stage)
+
+
+def field_name(template_id: str) -> str:
+    return template_id.split(".", 1)[1]
+
+
+def stage_key(slug: str, template_id: str) -> str:
+    return f"stage.{slug}.{field_name(template_id)}"
+
+
+def touchpoint_key(slug: str, tp_index: int, template_id: str) -> str:
+    return f"stage.{slug}.tp{tp_index}.{field_name(template_id)}"
