@@ -66,7 +66,8 @@ def points(journey: Any) -> list[Point]:
 
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    text = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return text.replace("$", r"\$")  # a "$" would switch matplotlib to mathtext
 
 
 def _language(journey: Any, lang: str | None) -> str:
@@ -89,7 +90,7 @@ def _render(fig: Figure) -> bytes:
 
 
 def _no_data(texts: dict[str, Any], title: str) -> bytes:
-    fig = Figure(figsize=(6, 3), dpi=DPI)
+    fig = Figure(figsize=(7, 3), dpi=DPI)
     fig.suptitle(title, fontsize=12, fontweight="bold")
     fig.text(0.5, 0.45, texts["no_data"], ha="center", va="center", fontsize=11, wrap=True, color="#555555")
     return _render(fig)
@@ -167,7 +168,7 @@ def emotion_curve_png(journey: Any, lang: str | None = None) -> bytes:
             zorder=6,
         )
 
-    ax.set_xlim(-0.6, n - 0.4)
+    ax.set_xlim(-0.5, n - 0.5)
     ax.set_ylim(0.5, 5.5)
     ax.set_yticks([1, 2, 3, 4, 5])
     ax.set_yticklabels([f"{level} {texts['scale'][level]}" for level in range(1, 6)], fontsize=8.5)
