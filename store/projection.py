@@ -1,0 +1,89 @@
+"""Keep the relational rows (business, persona, journey columns, stages, touchpoints) in step with the answers."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.journey import Field, JourneyView
+from store.models import Business, Journey, Persona, Stage, Touchpoint
+
+
+def _text(field: Field | None) -> str | None:
+    return field.text if field is not None and field.known else None
+
+
+def _values(field: Field | None) -> list[str] | None:
+    if field is None or not field.known:
+        return None
+    return [str(v) for v in field.value] if isinstance(field.value, list) else [str(field.value)]
+
+
+def project(session: Session, journey: Journey, view: JourneyView, changed: Iterable[str]) -> None:
+    changed = set(changed)
+    fields = view.fields
+    journey.title = view.title
+    journey.lang = view.lang
+    journey.goal = _text(fields.get("journey.goal"))
+    journey.process = _text(fields.get("journey.process"))
+    journey.promise = _text(fields.get("concept.promise"))
+    journey.sacrifice = _text(fields.get("concept.sacrifice"))
+    if changed & {"business.name", "business.sector"}:
+        _project_business(session, journey, view)
+    if any(key.startswith("persona.") for key in changed) or journey.persona_id is None:
+        _project_persona(session, journey, view)
+    if any(key == "journey.stages" or key.startswith("stage.") for key in changed):
+        _project_stages(session, journey, view)
+
+
+def _project_business(session: Session, journey: Journey, view: JourneyView) -> None:
+    name = _text(view.fields.get("business.name"))
+    if not name:
+        return
+    business = session.scalar(select(Business).where(Business.owner_id == journey.owner_id, Business.name == name))
+    if business is None:
+        business = Business(owner_id=journey.owner_id, name=name)
+        session.add(business)
+        session.flush()
+    business.sector = _text(view.fields.get("business.sector"))
+    journey.business_id = business.id
+
+
+def _project_persona(session: Session, journey: Journey, view: JourneyView) -> None:
+    f = view.fields
+    persona = session.get(Persona, journey.persona_id) if journey.persona_id else None
+    if persona is None:
+        persona = Persona(owner_id=journey.owner_id)
+        session.add(persona)
+    persona.business_id = journey.business_id
+    persona.name = _text(f.get("persona.name"))
+    persona.role = _text(f.get("persona.role"))
+    persona.goals = _text(f.get("persona.goals"))
+    persona.pains = _text(f.get("persona.pains"))
+    persona.behaviour = _text(f.get("persona.behaviour"))
+    persona.channels = _values(f.get("persona.channels"))
+    persona.trust = _text(f.get("persona.trust"))
+    persona.trigger = _text(f.get("persona.trigger"))
+    persona.sources = _values(f.get("persona.source"))
+    session.flush()
+    journey.persona_id = persona.id
+
+
+def _project_stages(session: Session, journey: Journey, view: JourneyView) -> None:
+    journey.stages.clear()
+    session.flush()
+    for stage_view in view.stages:
+        stage = Stage(position=stage_view.index, slug=stage_view.slug, name=stage_view.name, delights=_text(stage_view.delights))
+        for tp in stage_view.touchpoints:
+            stage.touchpoints.append(
+                Touchpoint(
+                    position=tp.index,
+                    name=tp.name,
+                    channel=_text(tp.channel),
+                    feeling=tp.score,
+                    pain=_text(tp.pain),
+                    team=_text(tp.team),
+                )
+            )
+        journey.stages.append(stage)
