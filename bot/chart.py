@@ -8,7 +8,9 @@ protocol so any object (or dict) with this shape works::
     journey.stages[i].touchpoints[j].name
     journey.stages[i].touchpoints[j].feeling   # int 1..5 or None
 
-`journey.title` / `journey.persona` and `journey.language` are used when present.
+`feeling` may also be a Field (`known`, `value`) or the touchpoint may offer `score`,
+as bot/journey.py's TouchpointView does. `persona_name` / `title` and `lang` are used
+when present.
 """
 from __future__ import annotations
 
@@ -54,13 +56,23 @@ def _feeling(value: Any) -> int | None:
     return number if 1 <= number <= 5 else None
 
 
+def _touchpoint_feeling(tp: Any) -> int | None:
+    """JourneyView's TouchpointView has `score`; its `feeling` is a Field with `known`/`value`."""
+    if not isinstance(tp, dict) and hasattr(tp, "score"):
+        return _feeling(tp.score)
+    feeling = _get(tp, "feeling")
+    if hasattr(feeling, "known") and hasattr(feeling, "value"):
+        return _feeling(feeling.value) if feeling.known else None
+    return _feeling(feeling)
+
+
 def points(journey: Any) -> list[Point]:
     """Every touchpoint of every stage, in order, with its feeling (None when unknown)."""
     out: list[Point] = []
     for s_index, stage in enumerate(_get(journey, "stages", None) or []):
         stage_name = str(_get(stage, "name", "") or "")
         for tp in _get(stage, "touchpoints", None) or []:
-            out.append(Point(stage_name, s_index, str(_get(tp, "name", "") or ""), _feeling(_get(tp, "feeling"))))
+            out.append(Point(stage_name, s_index, str(_get(tp, "name", "") or ""), _touchpoint_feeling(tp)))
     return out
 
 
@@ -71,11 +83,11 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _language(journey: Any, lang: str | None) -> str:
-    return prompts.normalise_language(lang or _get(journey, "language", None))
+    return prompts.normalise_language(lang or _get(journey, "lang", None) or _get(journey, "language", None))
 
 
 def _title(journey: Any, texts: dict[str, Any]) -> str:
-    name = _get(journey, "persona", None) or _get(journey, "title", None)
+    name = _get(journey, "persona_name", None) or _get(journey, "persona", None) or _get(journey, "title", None)
     if isinstance(name, str) and name.strip():
         return texts["title"].format(journey=_shorten(name, 60))
     return texts["title_plain"]

@@ -82,3 +82,24 @@ def test_no_figures_left_behind() -> None:
     for _ in range(3):
         emotion_curve_png(full_journey())
     assert len(helpers.Gcf.figs) == before
+
+
+def test_the_journey_view_of_real_answers_draws() -> None:
+    from bot.journey import build_view
+
+    answers = {
+        "persona.name": {"v": "Busy Bea", "s": "ok"},
+        "journey.stages": {"v": ["Awareness", "Purchase"], "s": "ok"},
+        "stage.awareness.touchpoints": {"v": ["Instagram", "Friend"], "s": "ok"},
+        "stage.awareness.tp1.feeling": {"v": 4, "s": "ok"},
+        "stage.awareness.tp2.feeling": {"v": None, "s": "unknown"},
+        "stage.purchase.touchpoints": {"v": ["Checkout"], "s": "ok"},
+        "stage.purchase.tp1.feeling": {"v": 1, "s": "ok"},
+    }
+    view = build_view(answers, "nl")
+    assert [(p.stage, p.name, p.feeling) for p in points(view)] == [
+        ("Awareness", "Instagram", 4),
+        ("Awareness", "Friend", None),
+        ("Purchase", "Checkout", 1),
+    ]
+    sane(emotion_curve_png(view))
