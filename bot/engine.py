@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 
 import prompts
 from bot import texts
-from bot.events import Choice, Command, Event, Start, Text
+from bot.events import Choice, Command, Event, Start, Text, same_step
 from bot.flow import Flow, Step, default_flow, plan
 from bot.replies import Option, Progress, Reply
 
@@ -424,7 +424,7 @@ class _Turn:
         step = self.current()
         if self.state.paused:
             self.state.paused = False
-        if step is None or (choice.step is not None and choice.step != step.key) or self.state.pending:
+        if step is None or (choice.step is not None and not same_step(choice.step, step.key)) or self.state.pending:
             if step is None and choice.step is None:
                 self.cmd_status("")
                 return

@@ -1,6 +1,7 @@
 """Platform-neutral events: what an owner did, as the engine sees it."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Union
 
@@ -42,6 +43,19 @@ class Command:
 
 
 Event = Union[Start, Text, Choice, Command]
+
+
+def step_token(key: str) -> str:
+    """A short stand-in for a step key where space is tight (Telegram's 64-byte callback data).
+
+    `Choice.step` may carry either the full key or this token.
+    """
+    return "#" + hashlib.blake2s(key.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def same_step(given: str | None, key: str) -> bool:
+    """Whether a `Choice.step` (full key or `step_token`) names step `key`."""
+    return given == key or given == step_token(key)
 
 COMMANDS = (
     "start",
