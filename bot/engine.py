@@ -415,10 +415,10 @@ class _Turn:
 
     # -- answers ---------------------------------------------------------
     def on_choice(self, choice: Choice) -> None:
-        if self.state.pending == "language" and choice.step in (None, LANGUAGE_STEP):
+        if self.state.pending == "language" and (choice.step is None or same_step(choice.step, LANGUAGE_STEP)):
             self.answer_language(choice.value)
             return
-        if self.state.pending == "forget" and choice.step in (None, FORGET_STEP):
+        if self.state.pending == "forget" and (choice.step is None or same_step(choice.step, FORGET_STEP)):
             self.answer_forget(choice.value)
             return
         step = self.current()

@@ -1,0 +1,188 @@
+"""The markdown export: persona card, a table per stage, a Mermaid journey diagram and the advice.
+
+Owner text is escaped so that no answer can break a table, the Mermaid block or the page.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import prompts
+from bot.journey import JourneyView
+from bot.report import Report
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+_MERMAID_MAX = 60
+PERSONA_FIELDS = (
+    "persona.role",
+    "persona.goals",
+    "persona.pains",
+    "persona.behaviour",
+    "persona.channels",
+    "persona.trust",
+    "persona.trigger",
+    "persona.source",
+)
+BUSINESS_FIELDS = ("business.name", "business.sector", "journey.goal", "journey.process", "concept.promise", "concept.sacrifice")
+
+
+def inline(text: Any) -> str:
+    """One line of markdown-safe text: no control characters, no HTML, no markup, no line breaks."""
+    value = _CONTROL.sub(" ", str(text))
+    value = " ".join(value.split())
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", value)
+
+
+def cell(text: Any) -> str:
+    """A table cell: inline text (pipes are escaped there), never empty."""
+    value = inline(text)
+    return value if value else "–"
+
+
+def mermaid_text(text: Any) -> str:
+    """Text for a Mermaid journey section, task or actor: the characters its parser chokes on replaced."""
+    value = _CONTROL.sub(" ", str(text))
+    value = " ".join(value.split())
+    for bad, good in ((":", " -"), (";", ","), ("#", "nr "), ("`", "'"), ("<", "‹"), (">", "›"), ("%", " pct"), ("{", "("), ("}", ")")):
+        value = value.replace(bad, good)
+    value = " ".join(value.split())
+    if len(value) > _MERMAID_MAX:
+        value = value[: _MERMAID_MAX - 1].rstrip() + "…"
+    return value or "-"
+
+
+def filename_for(journey: JourneyView) -> str:
+    from bot.flow import slugify
+
+    return f"journey-{slugify(journey.persona_name) or 'persona'}.md"
+
+
+def render_markdown(journey: JourneyView, report: Report, *, today: str) -> str:
+    t: dict[str, Any] = prompts.load(journey.lang, "export")
+    out: list[str] = []
+
+    def say(key: str, **values: Any) -> str:
+        return str(t[key]).format(**values)
+
+    out.append(f"# {inline(say('title', title=journey.title))}")
+    out.append("")
+    out.append(f"_{inline(say('generated', date=today, generator=report.generator))}_")
+    if report.notice:
+        out += ["", f"> {inline(say('notice', notice=report.notice))}"]
+
+    out += ["", f"## {inline(say('persona_heading', persona=journey.persona_name or t['none']))}", ""]
+    out += _field_table(journey, PERSONA_FIELDS, t)
+    out += ["", f"## {inline(t['business_heading'])}", ""]
+    out += _field_table(journey, BUSINESS_FIELDS, t)
+
+    out += ["", f"## {inline(t['map_heading'])}"]
+    for stage in journey.stages:
+        out += ["", f"### {inline(say('stage_heading', index=stage.index, stage=stage.name))}", ""]
+        if not stage.touchpoints:
+            out.append(inline(t["no_touchpoints"]))
+        else:
+            out.append("| " + " | ".join(inline(c) for c in t["columns"]) + " |")
+            out.append("|" + "---|" * len(t["columns"]))
+            for tp in stage.touchpoints:
+                feeling = str(tp.score) if tp.score is not None else _status_text(journey, tp.feeling)
+                out.append(
+                    "| "
+                    + " | ".join(
+                        [cell(tp.name), cell(_field_text(journey, tp.channel)), cell(feeling), cell(_field_text(journey, tp.pain)), cell(_field_text(journey, tp.team))]
+                    )
+                    + " |"
+                )
+        if stage.delights:
+            out += ["", f"**{inline(t['delights'])}:** {inline(stage.delights.text)}"]
+
+    out += ["", f"## {inline(t['curve_heading'])}", ""]
+    out += _mermaid(journey, t)
+
+    out += ["", f"## {inline(t['summary_heading'])}", ""]
+    for paragraph in report.summary:
+        out += [inline(paragraph), ""]
+
+    out += [f"## {inline(t['improvements_heading'])}", ""]
+    for n, item in enumerate(report.improvements, start=1):
+        levels = prompts.load(journey.lang, "coach")["levels"]
+        out.append(f"{n}. **{inline(item.title)}**  ")
+        out.append(f"   {inline(item.why)}  ")
+        out.append(f"   _{inline(say('improvement_meta', step=item.step, effort=levels.get(item.effort, item.effort), impact=levels.get(item.impact, item.impact)))}_  ")
+        out.append(f"   _{inline(say('because', trigger=item.trigger))}_")
+    if not report.improvements:
+        out.append(inline(t["none"]))
+
+    out += ["", f"## {inline(t['wow_heading'])}", ""]
+    for item in report.wow_moments:
+        out.append(f"- **{inline(item.idea)}**  ")
+        out.append(f"  {inline(item.why)}  ")
+        out.append(f"  _{inline(say('wow_meta', stage=item.stage, cost=item.cost))}_  ")
+        out.append(f"  _{inline(say('because', trigger=item.trigger))}_")
+    if not report.wow_moments:
+        out.append(inline(t["none"]))
+
+    out += ["", f"## {inline(t['mistakes_heading'])}", ""]
+    for check in report.mistakes:
+        out.append(f"- [{'x' if check.ok else ' '}] {check.number}\\. **{inline(check.title)}**: {inline(check.note)}")
+
+    out += ["", f"## {inline(t['calendar_heading'])}", ""]
+    if report.calendar:
+        out.append("| " + " | ".join(inline(c) for c in t["calendar_columns"]) + " |")
+        out.append("|---|---|---|")
+        for row in report.calendar:
+            out.append(f"| {cell(row.stage)} | {cell(row.channel)} | {cell(row.idea)} |")
+    else:
+        out.append(inline(t["none"]))
+
+    if report.missing:
+        out += ["", f"## {inline(t['missing_heading'])}", ""]
+        out += [f"- {inline(item)}" for item in report.missing]
+
+    out += ["", f"## {inline(t['review_heading'])}", "", inline(say("review", date=report.review_date)), ""]
+    return "\n".join(out)
+
+
+def _status_text(journey: JourneyView, field: Any) -> str:
+    if field.status == "unknown":
+        return prompts.say(journey.lang, "messages", "unknown_answer")
+    if field.status == "skipped":
+        return prompts.say(journey.lang, "messages", "skipped_answer")
+    return ""
+
+
+def _field_text(journey: JourneyView, field: Any) -> str:
+    return field.text if field.known else _status_text(journey, field)
+
+
+def _field_table(journey: JourneyView, keys: tuple[str, ...], t: dict[str, Any]) -> list[str]:
+    rows = [f"| {inline(t['field'])} | {inline(t['answer'])} |", "|---|---|"]
+    for key in keys:
+        field = journey.fields.get(key)
+        if field is None:
+            continue
+        rows.append(f"| {cell(field.label)} | {cell(_field_text(journey, field))} |")
+    return rows
+
+
+def _mermaid(journey: JourneyView, t: dict[str, Any]) -> list[str]:
+    actor = mermaid_text(journey.persona_name or prompts.say(journey.lang, "messages", "fallback.persona")).replace(",", " ")
+    lines = ["```mermaid", "journey", f"    title {mermaid_text(journey.title)}"]
+    tasks = 0
+    skipped = False
+    for stage in journey.stages:
+        scored = [tp for tp in stage.touchpoints if tp.score is not None]
+        skipped = skipped or len(scored) < len(stage.touchpoints)
+        if not scored:
+            continue
+        lines.append(f"    section {mermaid_text(stage.name)}")
+        for tp in scored:
+            lines.append(f"      {mermaid_text(tp.name)}: {max(1, min(5, int(tp.score or 1)))}: {actor}")
+            tasks += 1
+    lines.append("```")
+    if tasks == 0:
+        return [inline(t["no_curve"])]
+    if skipped:
+        lines += ["", f"_{inline(t['curve_note'])}_"]
+    return lines
