@@ -145,7 +145,7 @@ class _Turn:
         return None
 
     def say(self, type_: str, text: str, **extra: Any) -> None:
-        self.out.replies.append(Reply(type=type_, text=text, journey_id=self.state.journey_id, **extra))  # type: ignore[arg-type]
+        self.out.replies.append(Reply(type=type_, text=text, journey_id=self.state.journey_id, lang=self.lang, **extra))  # type: ignore[arg-type]
 
     def progress(self, step: Step | None) -> Progress:
         steps = self.plan()

@@ -45,6 +45,7 @@ class Reply:
     progress: Progress | None = None
     journey_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    lang: str = "en"  # the owner's language when the reply was made, for the adapter's own texts
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

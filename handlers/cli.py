@@ -1,0 +1,158 @@
+"""The `journeybot` command: chat, export, list, db upgrade, and the channel servers."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import prompts
+from handlers.service import JourneyService, OwnerKey
+from store.db import database_url, safe_url
+from store.repository import JourneyNotFound, StoreUnavailable
+
+
+def _lang() -> str:
+    return prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
+
+
+def _t(key: str, **values: object) -> str:
+    return prompts.say(_lang(), "cli", key, **values)
+
+
+def _term(key: str, **values: object) -> str:
+    return prompts.say(_lang(), "terminal", key, **values)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="journeybot", description=_t("description"))
+    sub = parser.add_subparsers(dest="command")
+
+    chat = sub.add_parser("chat", help=_t("chat"))
+    chat.add_argument("--jsonl", action="store_true", help=_t("jsonl"))
+    chat.add_argument("--export-dir", type=Path, default=None, help=_t("export_dir"))
+    chat.add_argument("--user", default=None, help=_t("user"))
+
+    export = sub.add_parser("export", help=_t("export"))
+    export.add_argument("journey_id", nargs="?", type=int, help=_t("journey_id"))
+    export.add_argument("-o", "--output", type=Path, default=None, help=_t("output"))
+    export.add_argument("--user", default=None, help=_t("user"))
+
+    listing = sub.add_parser("list", help=_t("list"))
+    listing.add_argument("--user", default=None, help=_t("user"))
+
+    db = sub.add_parser("db", help=_t("db"))
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help=_t("upgrade"))
+
+    sub.add_parser("telegram", help=_t("telegram"))
+    slack = sub.add_parser("slack", help=_t("slack"))
+    slack.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help=_t("port"))
+    sub.add_parser("stats", help=_t("stats"))
+    return parser
+
+
+def _owner(user: str | None) -> OwnerKey:
+    from handlers.terminal import terminal_owner
+
+    env = dict(os.environ)
+    if user:
+        env["JOURNEYBOT_USER"] = user
+    return terminal_owner(env)
+
+
+def _service() -> JourneyService:
+    return JourneyService.from_env()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("JOURNEYBOT_LOG_LEVEL", "WARNING").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "chat"
+    if args.command is None:
+        args = parser.parse_args(["chat"])
+    try:
+        return _dispatch(command, args)
+    except StoreUnavailable as exc:
+        print(_term("store_down", url=safe_url(database_url()), error=exc), file=sys.stderr)
+        return 2
+
+
+def _dispatch(command: str, args: argparse.Namespace) -> int:
+    if command == "db":
+        service = _service()
+        print(_term("migrated", url=safe_url(database_url())))
+        service.close()
+        return 0
+    if command == "chat":
+        from handlers.terminal import run_chat
+
+        service = _service()
+        try:
+            return run_chat(service, jsonl=args.jsonl, export_dir=args.export_dir, owner=_owner(args.user))
+        finally:
+            service.close()
+    if command == "export":
+        return _export(args)
+    if command == "list":
+        return _list(args)
+    if command == "telegram":
+        if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+            print(_t("missing_token", name="TELEGRAM_BOT_TOKEN"), file=sys.stderr)
+            return 2
+        from handlers.telegram.app import main as telegram_main
+
+        return int(telegram_main(_service()) or 0)
+    if command == "slack":
+        for name in ("SLACK_BOT_TOKEN",) + (() if os.environ.get("SLACK_APP_TOKEN") else ("SLACK_SIGNING_SECRET",)):
+            if not os.environ.get(name):
+                print(_t("missing_token", name=name), file=sys.stderr)
+                return 2
+        from handlers.slack.app import main as slack_main
+
+        return int(slack_main(_service(), port=args.port) or 0)
+    if command == "stats":
+        from store.stats import main as stats_main
+
+        return int(stats_main(_service()) or 0)
+    raise SystemExit(2)
+
+
+def _export(args: argparse.Namespace) -> int:
+    service = _service()
+    owner = _owner(args.user)
+    journey_id = args.journey_id or service.repo.current_journey_id(owner)
+    if journey_id is None:
+        print(_term("no_journey"), file=sys.stderr)
+        return 1
+    try:
+        export = service.export(owner, journey_id)
+    except JourneyNotFound:
+        print(_term("not_found", id=journey_id), file=sys.stderr)
+        return 1
+    if args.output is None or str(args.output) == "-":
+        sys.stdout.write(export.markdown)
+    else:
+        args.output.write_text(export.markdown, encoding="utf-8")
+        print(_term("exported", path=str(args.output)))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    service = _service()
+    owner = _owner(args.user)
+    refs = service.repo.list_journeys(owner)
+    if not refs:
+        print(_term("list_empty"))
+        return 0
+    print(_term("list_header", user=owner.user_id))
+    for ref in refs:
+        print(_term("list_item", id=ref.id, title=ref.title, answered=ref.answered, total=ref.total))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

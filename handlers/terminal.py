@@ -1,0 +1,178 @@
+"""The terminal channel: the embedded default, interactive with rich, or line by line with --jsonl."""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text as RichText
+
+import prompts
+from bot.engine import DONT_KNOW, DONE, KEEP, SKIP
+from bot.events import Choice, Event, Start, parse_input
+from bot.replies import Reply
+from bot.summary_text import report_text
+from handlers.service import JourneyService, OwnerKey
+
+EXTRA_VALUES = (DONT_KNOW, DONE, KEEP, SKIP)
+
+
+def terminal_owner(env: dict[str, str] | None = None) -> OwnerKey:
+    env = dict(os.environ) if env is None else env
+    user = env.get("JOURNEYBOT_USER") or _login_name()
+    return OwnerKey(channel="terminal", workspace="local", user_id=user)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "owner"
+
+
+class TerminalChat:
+    def __init__(self, service: JourneyService, owner: OwnerKey, *, jsonl: bool, stdin: TextIO, stdout: TextIO, export_dir: Path) -> None:
+        self.service = service
+        self.owner = owner
+        self.jsonl = jsonl
+        self.stdin = stdin
+        self.stdout = stdout
+        self.export_dir = export_dir
+        self.console = Console(file=stdout, highlight=False, force_terminal=None if stdout.isatty() else False)
+        self.question: Reply | None = None
+        self.lang = "en"
+
+    def t(self, key: str, **values: Any) -> str:
+        return prompts.say(self.lang, "terminal", key, **values)
+
+    def run(self) -> int:
+        self.send(Start(lang_hint=None))
+        interactive = self.stdin.isatty() and not self.jsonl
+        try:
+            while True:
+                if interactive:
+                    line = self.console.input(f"[bold cyan]{self.t('prompt')}›[/] ")
+                else:
+                    raw = self.stdin.readline()
+                    if raw == "":
+                        break
+                    line = raw.rstrip("\r\n")
+                self.send(self.event_for(line))
+        except (EOFError, KeyboardInterrupt):
+            pass
+        if not self.jsonl:
+            self.console.print()
+            self.console.print(RichText(self.t("bye"), style="dim"))
+        return 0
+
+    def event_for(self, line: str) -> Event:
+        question = self.question
+        if question is not None and question.step:
+            values = {c.value for c in question.choices}
+            if line.strip() in values and (line.strip() in EXTRA_VALUES or question.kind in ("single_choice", "multi_choice", "scale")):
+                return Choice(line.strip(), question.step)
+        return parse_input(line)
+
+    def send(self, event: Event) -> None:
+        replies = self.service.handle(self.owner, event, lang_hint=self.lang)
+        for reply in replies:
+            self.lang = reply.lang
+            self.render(reply)
+
+    # -- rendering ------------------------------------------------------------
+    def render(self, reply: Reply) -> None:
+        if reply.type == "question":
+            self.question = reply
+        if reply.type == "summary" and reply.journey_id is not None:
+            self.render_summary(reply)
+            return
+        if reply.type == "export" and reply.journey_id is not None:
+            self.render_export(reply)
+            return
+        if reply.type == "forgotten":
+            self.question = None
+        if self.jsonl:
+            self.emit(reply.to_json())
+            return
+        self.render_rich(reply)
+
+    def emit(self, obj: dict[str, Any]) -> None:
+        self.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.stdout.flush()
+
+    def render_rich(self, reply: Reply) -> None:
+        body = RichText(reply.text)
+        if reply.type == "question":
+            options = [c for c in reply.choices if c.value not in EXTRA_VALUES]
+            if reply.step and reply.step.startswith("meta."):
+                options = list(reply.choices)
+            for n, option in enumerate(options, start=1):
+                body.append(f"\n  {n}. ", style="bold")
+                body.append(option.label)
+            extras = [c.label for c in reply.choices if c.value in EXTRA_VALUES]
+            if extras:
+                body.append("\n" + self.t("extras", extras=" · ".join(extras)), style="dim")
+            title = self.progress_line(reply)
+            self.console.print(Panel(body, title=title, title_align="left", border_style="cyan"))
+        elif reply.type == "error":
+            self.console.print(body, style="bold red")
+        elif reply.type == "done":
+            self.console.print(body, style="bold green")
+        else:
+            self.console.print(body)
+
+    def progress_line(self, reply: Reply) -> str | None:
+        p = reply.progress
+        if p is None:
+            return None
+        if p.stage_index:
+            text = self.t("progress_stage", stage_index=p.stage_index, stage_count=p.stage_count, stage=p.stage_name, answered=p.answered, total=p.total)
+        else:
+            section = prompts.say(self.lang, "messages", f"sections.{p.section}")
+            text = self.t("progress", section=section, answered=p.answered, total=p.total)
+        filled = int(20 * p.answered / p.total) if p.total else 0
+        return RichText(f"{'█' * filled}{'░' * (20 - filled)} {text}").markup
+
+    def render_summary(self, reply: Reply) -> None:
+        assert reply.journey_id is not None
+        if not self.jsonl:
+            self.console.print(RichText(reply.text, style="dim"))
+        report = asyncio.run(self.service.areport(self.owner, reply.journey_id))
+        text = report_text(report, self.lang)
+        if self.jsonl:
+            self.emit({"type": "summary", "step": None, "kind": None, "text": text, "choices": [], "progress": None,
+                       "journey_id": reply.journey_id, "report": report.model_dump(mode="json")})
+            return
+        self.console.print(Panel(RichText(text), border_style="green"))
+
+    def render_export(self, reply: Reply) -> None:
+        assert reply.journey_id is not None
+        export = asyncio.run(self.service.aexport(self.owner, reply.journey_id))
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        path = self.export_dir / export.filename
+        path.write_text(export.markdown, encoding="utf-8")
+        message = self.t("exported", path=str(path))
+        if self.jsonl:
+            self.emit({"type": "export", "step": None, "kind": None, "text": message, "choices": [], "progress": None,
+                       "journey_id": reply.journey_id, "path": str(path)})
+            return
+        self.console.print(RichText(message, style="green"))
+
+
+def run_chat(service: JourneyService, *, jsonl: bool = False, stdin: TextIO | None = None, stdout: TextIO | None = None,
+             export_dir: Path | None = None, owner: OwnerKey | None = None) -> int:
+    chat = TerminalChat(
+        service,
+        owner or terminal_owner(),
+        jsonl=jsonl,
+        stdin=stdin or sys.stdin,
+        stdout=stdout or sys.stdout,
+        export_dir=export_dir or Path.cwd(),
+    )
+    return chat.run()
