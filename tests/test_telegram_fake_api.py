@@ -64,3 +64,13 @@ async def test_injected_429_is_raised_then_retried_by_the_rate_limiter(fake_tele
         await ext.send_message(1, "kept")
     assert [c.status for c in fake_telegram.calls if c.method == "sendMessage"] == [429, 429, 200]
     assert fake_telegram.sent(1)[-1].text == "kept"
+
+
+async def test_html_parse_mode_is_checked_like_telegram(fake_telegram: FakeTelegram) -> None:
+    bot = Bot(fake_telegram.token, base_url=fake_telegram.base_url)
+    async with bot:
+        await bot.send_message(1, "<b>ok</b> &amp; &lt;b&gt;", parse_mode="HTML")
+        for bad in ("a & b", "<b>open", "x </a>", "<script>x</script>", "<b>x</i>"):
+            with pytest.raises(BadRequest, match="parse entities"):
+                await bot.send_message(1, bad, parse_mode="HTML")
+        await bot.send_message(1, "a & b </a>")  # without parse mode anything goes

@@ -18,8 +18,10 @@ or from synchronous code (a benchmark) with `FakeTelegram.run_in_thread()`.
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
+import re
 import threading
 import time
 from collections import defaultdict
@@ -433,6 +435,8 @@ class FakeTelegram:
             raise _ApiError(400, "Bad Request: message text is empty")
         if len(text) > 4096:
             raise _ApiError(400, "Bad Request: message is too long")
+        if params.get("parse_mode") == "HTML":
+            _check_html(text)
         _check_markup(params.get("reply_markup"))
         return self._new_message(params, text=text)
 
@@ -447,6 +451,8 @@ class FakeTelegram:
         text = params.get("text", "")
         if not text or len(text) > 4096:
             raise _ApiError(400, "Bad Request: text is empty or too long")
+        if params.get("parse_mode") == "HTML":
+            _check_html(text)
         _check_markup(params.get("reply_markup"))
         if text == message.get("text") and params.get("reply_markup") == message.get("reply_markup"):
             raise _ApiError(400, "Bad Request: message is not modified")
@@ -544,6 +550,41 @@ def _check_markup(markup: Any) -> None:
                 raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
             if not button.get("text"):
                 raise _ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+
+
+_HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"}
+)
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def _check_html(text: str) -> None:
+    """Roughly what Telegram's HTML parse mode rejects: unknown or unbalanced tags, bare '&'."""
+    for match in re.finditer("&", text):
+        if not _ENTITY.match(text, match.start()):
+            raise _ApiError(400, f"Bad Request: can't parse entities: unsupported entity at byte offset {match.start()}")
+    stack: list[str] = []
+    for match in re.finditer(r"<(/?)([a-zA-Z][\w-]*)?([^<>]*)>|<", text):
+        closing, tag, _ = match.groups()
+        if tag is None:
+            raise _ApiError(400, f"Bad Request: can't parse entities: unexpected '<' at offset {match.start()}")
+        tag = tag.lower()
+        if tag not in _HTML_TAGS:
+            raise _ApiError(400, f"Bad Request: can't parse entities: unsupported start tag \"{tag}\"")
+        if closing:
+            if not stack or stack.pop() != tag:
+                raise _ApiError(400, f"Bad Request: can't parse entities: unmatched end tag \"{tag}\"")
+        else:
+            stack.append(tag)
+    if stack:
+        raise _ApiError(400, f"Bad Request: can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\"")
+    if ">" in re.sub(r"<[^<>]*>", "", text):
+        pass  # Telegram tolerates a bare '>'
+
+
+def visible_text(text: str) -> str:
+    """The text the owner sees for an HTML message: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^<>]*>", "", text))
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

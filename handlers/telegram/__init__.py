@@ -1,0 +1,1 @@
+"""Telegram adapter: `journeybot telegram` (see handlers/telegram/app.py)."""

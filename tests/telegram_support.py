@@ -1,0 +1,67 @@
+"""Shared pieces of the Telegram end-to-end tests: a service on a temporary SQLite file, the driver."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from handlers.service import JourneyService
+from store.repository import Repository
+from tests.fakes.telegram_api import Call, FakeTelegram, callback
+from tests.fakes.telegram_harness import TelegramHarness
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'journeybot.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("JOURNEYBOT_LLM", "off")
+    return url
+
+
+def make_service(url: str) -> JourneyService:
+    return JourneyService(Repository.open(url))
+
+
+@pytest.fixture
+def service(database_url: str) -> Any:
+    svc = make_service(database_url)
+    yield svc
+    svc.close()
+
+
+@pytest_asyncio.fixture
+async def harness(fake_telegram: FakeTelegram, service: JourneyService) -> AsyncIterator[TelegramHarness]:
+    bot = TelegramHarness(fake_telegram, service)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+def questions(calls: list[Call]) -> list[Call]:
+    """sendMessage calls that carry buttons (every engine question has at least one)."""
+    return [c for c in calls if c.method == "sendMessage" and c.buttons()]
+
+
+def step_of(call: Call) -> str:
+    return call.buttons()[0]["callback_data"].split("|")[1]
+
+
+def button(call: Call, value: str) -> str:
+    for b in call.buttons():
+        if b["callback_data"].split("|", 2)[2] == value:
+            return b["callback_data"]
+    raise AssertionError(f"no button {value!r} in {[b['callback_data'] for b in call.buttons()]}")
+
+
+def tap(call: Call, value: str, **kw: Any) -> dict[str, Any]:
+    """A callback update for the button `value` on the message `call` sent."""
+    return callback(button(call, value), call.result, **kw)
+
+
+def texts(calls: list[Call], method: str = "sendMessage") -> list[str]:
+    return [c.text for c in calls if c.method == method]
