@@ -74,3 +74,12 @@ async def test_html_parse_mode_is_checked_like_telegram(fake_telegram: FakeTeleg
             with pytest.raises(BadRequest, match="parse entities"):
                 await bot.send_message(1, bad, parse_mode="HTML")
         await bot.send_message(1, "a & b </a>")  # without parse mode anything goes
+
+
+async def test_html_messages_are_stored_as_text_and_entities(fake_telegram: FakeTelegram) -> None:
+    bot = Bot(fake_telegram.token, base_url=fake_telegram.base_url)
+    async with bot:
+        msg = await bot.send_message(1, "<i>head 😀</i>\nA &amp; <b>B</b> &lt;x&gt;", parse_mode="HTML")
+    assert msg.text == "head 😀\nA & B <x>"
+    assert [(e.type, e.offset, e.length) for e in msg.entities] == [("italic", 0, 7), ("bold", 12, 1)]
+    assert msg.text_html == "<i>head 😀</i>\nA &amp; <b>B</b> &lt;x&gt;"

@@ -17,3 +17,105 @@ async def test_start_asks_the_first_question_in_the_users_language(harness: Tele
     assert step_of(q) == "business.name"
     assert "bedrijf" in visible_text(q.text)
     assert q.params["parse_mode"] == "HTML"
+
+
+TYPED = {
+    "business.name": "Bakkerij Bol",
+    "journey.process": "a first order of a birthday cake",
+    "concept.promise": "Cakes that look like the photo, delivered on the day",
+    "persona.name": "Busy Bea",
+    "persona.role": "working mother of two",
+    "persona.goals": "a stress-free birthday party",
+    "persona.pains": "no time, afraid the cake is late",
+    "persona.trust": "photos of real cakes and reviews",
+    "persona.trigger": "a birthday two weeks ahead",
+    "journey.stages": "Awareness, Purchase",
+}
+TAPPED = {
+    "business.sector": ["bakery"],
+    "journey.goal": ["repeat"],
+    "concept.sacrifice": ["__skip__"],
+    "persona.channels": ["instagram", "google", "__done__"],
+    "persona.source": ["interviews", "__done__"],
+}
+TOUCHPOINTS = {"awareness": "Instagram post, Friend's tip", "purchase": "Checkout"}
+FEELINGS = {"awareness.tp1": "4", "awareness.tp2": "5", "purchase.tp1": "2"}
+
+
+async def answer(harness: TelegramHarness, q) -> list:
+    """Answer the question `q` (a sendMessage call) by typing or tapping; the calls it caused."""
+    step = step_of(q)
+    if step in TYPED:
+        return await harness.send(private_text(TYPED[step]))
+    if step == "persona.behaviour":
+        return await harness.send(command("skip"))
+    if step in TAPPED:
+        calls: list = []
+        current = q
+        for value in TAPPED[step]:
+            calls = await harness.send(tap(current, value))
+            edited = [c for c in calls if c.method == "editMessageText" and c.buttons()]
+            if edited:  # a multi-choice toggle edits the question in place
+                current = type(q)(q.method, q.params, result=edited[-1].result)
+                current.params = edited[-1].params
+        return calls
+    parts = step.split(".")
+    assert parts[0] == "stage", step
+    slug = parts[1]
+    field = parts[-1]
+    if field == "touchpoints":
+        return await harness.send(private_text(TOUCHPOINTS[slug]))
+    if field == "channel":
+        return await harness.send(tap(q, "social"))
+    if field == "feeling":
+        return await harness.send(tap(q, FEELINGS[f"{slug}.{parts[2]}"]))
+    if field == "pain":
+        return await harness.send(command("skip"))
+    if field == "team":
+        return await harness.send(tap(q, "marketing"))
+    if field == "delights":
+        return await harness.send(private_text("a hand-written card with the cake"))
+    raise AssertionError(f"unexpected step {step}")
+
+
+async def test_a_whole_interview_ends_in_summary_document_and_chart(
+    harness: TelegramHarness, fake_telegram: FakeTelegram
+) -> None:
+    calls = await harness.send(command("start"))
+    seen: list[str] = []
+    for _ in range(80):
+        qs = questions(calls)
+        if not qs:
+            break
+        q = qs[-1]
+        seen.append(step_of(q))
+        calls = await answer(harness, q)
+    else:
+        raise AssertionError("the interview did not end")
+    assert seen[0] == "business.name" and "stage.purchase.delights" == seen[-1]
+    assert {"persona.channels", "stage.awareness.tp2.feeling", "stage.purchase.tp1.team"} <= set(seen)
+
+    # Every tap was answered, and tapped single choices lost their keyboard and show the answer.
+    taps = [c for c in fake_telegram.calls if c.method == "answerCallbackQuery"]
+    assert len(taps) >= 15
+    sector_q = next(c for c in fake_telegram.sent() if c.buttons() and step_of(c) == "business.sector")
+    shown = fake_telegram.message(sector_q.chat_id, sector_q.result["message_id"])
+    assert "reply_markup" not in shown and visible_text(shown["text"]).endswith("→ Bakery or café")
+    assert shown["text"].startswith("Business and goal")  # the progress line kept its italics, not "<i>"
+    assert {"type": "italic", "offset": 0, "length": len("Business and goal · 1/16")} in shown["entities"]
+
+    # The summary: a "working" message, typing, the report as HTML, then the document, then the chart.
+    order = [c.method for c in calls]
+    assert "sendChatAction" in order
+    doc = next(c for c in calls if c.method == "sendDocument")
+    photo = next(c for c in calls if c.method == "sendPhoto")
+    report = [c for c in calls if c.method == "sendMessage" and c.params.get("parse_mode") == "HTML"]
+    assert report and calls.index(report[-1]) < calls.index(doc) < calls.index(photo)
+    body = "\n".join(visible_text(c.text) for c in report)
+    assert "Summary" in body and "Improvements" in body
+    upload = doc.files["document"]
+    assert upload.filename == "journey-busy-bea.md"
+    assert "Busy Bea" in upload.data.decode("utf-8")
+    png = photo.files["photo"].data
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all(len(c.text) <= 4096 for c in report)

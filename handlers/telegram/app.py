@@ -465,11 +465,16 @@ async def _quietly(call: Awaitable[Any]) -> None:
 
 @contextlib.asynccontextmanager
 async def _typing(bot: Any, chat_id: int, action: str = ChatAction.TYPING) -> AsyncIterator[None]:
+    async def show() -> None:
+        with contextlib.suppress(TelegramError):
+            await bot.send_chat_action(chat_id, action)
+
     async def loop() -> None:
         while True:
-            with contextlib.suppress(TelegramError):
-                await bot.send_chat_action(chat_id, action)
             await asyncio.sleep(TYPING_EVERY)
+            await show()
+
+    await show()
 
     task = asyncio.create_task(loop())
     try:

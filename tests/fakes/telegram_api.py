@@ -435,10 +435,21 @@ class FakeTelegram:
             raise _ApiError(400, "Bad Request: message text is empty")
         if len(text) > 4096:
             raise _ApiError(400, "Bad Request: message is too long")
-        if params.get("parse_mode") == "HTML":
-            _check_html(text)
         _check_markup(params.get("reply_markup"))
-        return self._new_message(params, text=text)
+        return self._new_message(params, **self._text_fields(params, text))
+
+    @staticmethod
+    def _text_fields(params: dict[str, Any], text: str) -> dict[str, Any]:
+        """Telegram keeps the plain text and entities, not the HTML that was sent."""
+        if params.get("parse_mode") != "HTML":
+            return {"text": text}
+        _check_html(text)
+        plain, entities = html_to_entities(text)
+        if not plain.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(plain.encode("utf-16-le")) // 2 > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        return {"text": plain, "entities": entities} if entities else {"text": plain}
 
     def _find(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))
@@ -451,12 +462,12 @@ class FakeTelegram:
         text = params.get("text", "")
         if not text or len(text) > 4096:
             raise _ApiError(400, "Bad Request: text is empty or too long")
-        if params.get("parse_mode") == "HTML":
-            _check_html(text)
         _check_markup(params.get("reply_markup"))
-        if text == message.get("text") and params.get("reply_markup") == message.get("reply_markup"):
+        fields = self._text_fields(params, text)
+        if fields["text"] == message.get("text") and params.get("reply_markup") == message.get("reply_markup"):
             raise _ApiError(400, "Bad Request: message is not modified")
-        message["text"] = text
+        message.pop("entities", None)
+        message.update(fields)
         message.pop("reply_markup", None)
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
@@ -580,6 +591,56 @@ def _check_html(text: str) -> None:
         raise _ApiError(400, f"Bad Request: can't parse entities: can't find end tag corresponding to start tag \"{stack[-1]}\"")
     if ">" in re.sub(r"<[^<>]*>", "", text):
         pass  # Telegram tolerates a bare '>'
+
+
+_ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "blockquote": "blockquote",
+}
+
+
+def html_to_entities(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """What Telegram stores for an HTML message: the plain text and its entities (UTF-16 offsets)."""
+    plain: list[str] = []
+    units = 0
+    open_tags: list[tuple[str, int, str]] = []
+    entities: list[dict[str, Any]] = []
+    pos = 0
+    for match in re.finditer(r"<(/?)([a-zA-Z][\w-]*)([^<>]*)>", text):
+        chunk = html.unescape(text[pos : match.start()])
+        plain.append(chunk)
+        units += len(chunk.encode("utf-16-le")) // 2
+        pos = match.end()
+        closing, tag, attrs = match.group(1), match.group(2).lower(), match.group(3)
+        if not closing:
+            href = re.search(r'href="([^"]*)"', attrs)
+            open_tags.append((tag, units, html.unescape(href.group(1)) if href else ""))
+            continue
+        for i in range(len(open_tags) - 1, -1, -1):
+            if open_tags[i][0] == tag:
+                _, start, url = open_tags.pop(i)
+                if units > start:
+                    entity: dict[str, Any] = {"type": _ENTITY_TYPES.get(tag, "bold"), "offset": start, "length": units - start}
+                    if tag == "a":
+                        entity["url"] = url
+                    entities.append(entity)
+                break
+    plain.append(html.unescape(text[pos:]))
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(plain), entities
 
 
 def visible_text(text: str) -> str:
