@@ -690,9 +690,10 @@ class SlackSigner:
         container_type: str = "message",
         action_ts: str | None = None,
         response_url: str | None = None,
+        message_blocks: list[dict[str, Any]] | None = None,
         **kw: Any,
     ) -> Sent:
-        """Tap `button` (a Block Kit button element as the bot sent it)."""
+        """Tap `button` (a Block Kit button element as the bot sent it) on the message `message_ts`."""
         n = self.next_id()
         team = team_id or self.team_id
         channel = channel or f"D{user_id}"
@@ -705,7 +706,7 @@ class SlackSigner:
             "container": {"type": container_type, "message_ts": message_ts, "channel_id": channel, "is_ephemeral": container_type != "message"},
             "trigger_id": f"trigger.a{n}",
             "channel": {"id": channel, "name": "directmessage"},
-            "message": {"ts": message_ts, "type": "message"} if container_type == "message" else None,
+            "message": {"ts": message_ts, "type": "message", "blocks": message_blocks or []} if container_type == "message" else None,
             "response_url": response_url or (self.fake.response_url(f"act{n}") if self.fake else "http://127.0.0.1:9/respond"),
             "actions": [
                 {

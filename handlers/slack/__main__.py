@@ -1,0 +1,3 @@
+from handlers.slack.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""`journeybot slack`: the slack-bolt AsyncApp, in HTTP mode (default) or Socket Mode.
+
+Environment:
+  SLACK_BOT_TOKEN       the bot token (xoxb-...), required
+  SLACK_SIGNING_SECRET  verifies that HTTP requests come from Slack (HTTP mode)
+  SLACK_APP_TOKEN       an app-level token (xapp-...): switches to Socket Mode
+  SLACK_API_URL         another Web API base URL (Enterprise setups, tests), e.g. http://127.0.0.1:8080/api/
+  DATABASE_URL          where journeys are stored (see the README)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+from typing import Any, Mapping
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.service import JourneyService
+from handlers.slack.core import SlackJourneys
+from handlers.slack.listeners import register_listeners
+
+log = logging.getLogger(__name__)
+PATH = "/slack/events"
+DEFAULT_PORT = 3000
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing."""
+
+
+def web_client(env: Mapping[str, str]) -> AsyncWebClient:
+    token = env.get("SLACK_BOT_TOKEN", "").strip()
+    if not token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set")
+    kwargs: dict[str, Any] = {"token": token}
+    base_url = env.get("SLACK_API_URL", "").strip()
+    if base_url:
+        kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+    client = AsyncWebClient(**kwargs)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+def build_app(service: JourneyService | None = None, env: Mapping[str, str] | None = None) -> tuple[AsyncApp, SlackJourneys]:
+    """The Bolt app with every listener registered, and the adapter behind it."""
+    env = os.environ if env is None else env
+    socket_mode = bool(env.get("SLACK_APP_TOKEN", "").strip())
+    secret = env.get("SLACK_SIGNING_SECRET", "").strip()
+    if not secret and not socket_mode:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set (or set SLACK_APP_TOKEN for Socket Mode)")
+    client = web_client(env)
+    service = service or JourneyService.from_env(env)
+    journeys = SlackJourneys(service)
+    app = AsyncApp(signing_secret=secret or None, client=client, process_before_response=False)
+    app.middleware(same_workspace)
+    register_listeners(app, journeys)
+    return app, journeys
+
+
+async def same_workspace(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt's argument name
+    """This installation serves the workspace its token belongs to; requests from any other
+    workspace (same app, other install) get an empty acknowledgement and nothing else."""
+    result = context.authorize_result
+    team = context.team_id
+    if result is not None and result.team_id and team and team != result.team_id:
+        same_org = bool(context.enterprise_id) and context.enterprise_id == result.enterprise_id
+        if not same_org:
+            log.warning("ignored a request from workspace %s (installed in %s)", team, result.team_id)
+            return BoltResponse(status=200, body="")
+    return await next()
+
+
+def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None) -> None:
+    """Serve until interrupted: HTTP on `port` at /slack/events, or Socket Mode with SLACK_APP_TOKEN."""
+    env = os.environ if env is None else env
+    app, _ = build_app(env=env)
+    app_token = env.get("SLACK_APP_TOKEN", "").strip()
+    if app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        asyncio.run(AsyncSocketModeHandler(app, app_token).start_async())
+        return
+    app.start(port=port, path=PATH)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="journeybot slack", description="Run journeybot as a Slack app.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)), help="HTTP port (default 3000)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    try:
+        run(port=args.port)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

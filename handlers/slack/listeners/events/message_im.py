@@ -1,0 +1,32 @@
+"""Answers typed in the DM (message.im). Bot messages, edits and other subtypes are ignored."""
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.events import Text
+from handlers.slack import render
+from handlers.slack.core import SlackJourneys
+
+
+def register(app: AsyncApp, journeys: SlackJourneys) -> None:
+    @app.event("message")
+    async def direct_message(ack: Any, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        team = body.get("team_id") or event.get("team", "")
+        owner = journeys.owner(team, event["user"])
+        channel = event["channel"]
+        journeys.remember_dm(owner, channel)
+        text = render.unescape(event.get("text") or "")
+        # Slack re-delivers an event it thinks failed (X-Slack-Retry-Num) with the same event_id.
+        dedup = f"slack:{body.get('event_id')}" if body.get("event_id") else None
+
+        async def work() -> None:
+            replies = await journeys.handle(client, owner, Text(text), dedup_key=dedup)
+            await journeys.post_replies(client, owner, channel, replies)
+
+        journeys.spawn(journeys.guarded(client, owner, channel, work()))

@@ -1,0 +1,333 @@
+"""Slack rendering: mrkdwn escaping and Block Kit within Slack's limits.
+
+Pure functions, no I/O. Every user-facing sentence comes from prompts/<lang>/slack.yaml
+(or the engine's messages.yaml); owner text is escaped for mrkdwn (&, <, > only).
+
+Limits (https://docs.slack.dev/reference/block-kit): 50 blocks per message, 3,000
+characters per section text, header 150, button text 75, button value 2,000,
+action_id/block_id 255, 25 elements per actions block.
+"""
+from __future__ import annotations
+
+import html
+import json
+from typing import Any, Iterable, Sequence
+
+import prompts
+from bot.replies import Option, Reply
+from bot.report import Report
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_ACTIONS = 25
+MAX_CONTEXT = 3000
+MAX_FALLBACK = 3000  # the `text` next to blocks: notifications, screen readers
+
+ANSWER_ACTION = "jb.answer"  # prefix of the interview buttons' action_id
+CONTRIB_ACTION = "jb.contrib"  # prefix of the contribution buttons' action_id
+
+Block = dict[str, Any]
+
+
+def t(lang: str, key: str, **values: Any) -> str:
+    """A Slack adapter text from prompts/<lang>/slack.yaml."""
+    return prompts.say(lang, "slack", key, **values)
+
+
+def escape(text: str) -> str:
+    """Escape owner text for mrkdwn: only &, < and > (quotes stay as they are)."""
+    return html.escape(text, quote=False)
+
+
+def unescape(text: str) -> str:
+    """Slack sends message text with &, <, > escaped; give the engine what the owner typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
+    """Split already-formatted mrkdwn into parts of at most `limit` characters.
+
+    Cuts at paragraph breaks, then line breaks, then spaces; a word longer than the
+    limit is cut hard. Never returns an empty part (an empty text gives no parts).
+    """
+    text = text.strip("\n")
+    parts: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n\n"), -1)
+        if cut <= 0:
+            cut = window.rfind("\n")
+        if cut <= 0:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+            # never cut an escape sequence such as &amp; in two
+            amp = window.rfind("&", max(0, limit - 5))
+            if amp > 0 and ";" not in window[amp:]:
+                cut = amp
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n ")
+    if text.strip():
+        parts.append(text)
+    return [p for p in parts if p.strip()]
+
+
+def escaped_sections(raw: str, limit: int = MAX_SECTION) -> list[Block]:
+    """Owner (or coach) text as one or more mrkdwn sections: split, then escape each part.
+
+    Each part is split so that it still fits after escaping (escaping makes text longer).
+    """
+    blocks: list[Block] = []
+    for part in split_text(raw, limit):
+        escaped = escape(part)
+        if len(escaped) > limit:
+            blocks.extend(escaped_sections(part, max(limit // 2, 100)) if limit > 200 else [section(escaped[:limit])])
+        else:
+            blocks.append(section(escaped))
+    return blocks
+
+
+def section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def sections(mrkdwn: str) -> list[Block]:
+    """Formatted mrkdwn (already escaped) as sections of at most 3,000 characters."""
+    return [section(part) for part in split_text(mrkdwn)]
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER) or "…", "emoji": True}}
+
+
+def context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(mrkdwn, MAX_CONTEXT)}]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(label: str, action_id: str, value: str, *, style: str | None = None) -> Block | None:
+    """A button, or None when the value cannot fit (the owner can still type the answer)."""
+    if len(value) > MAX_BUTTON_VALUE or len(action_id) > MAX_ACTION_ID:
+        return None
+    out: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": truncate(label, MAX_BUTTON_TEXT) or "…", "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        out["style"] = style
+    return out
+
+
+def actions(buttons: Sequence[Block | None], block_id: str | None = None) -> list[Block]:
+    """Buttons in actions blocks of at most 25 elements."""
+    present = [b for b in buttons if b is not None]
+    blocks: list[Block] = []
+    for start in range(0, len(present), MAX_ACTIONS):
+        block: Block = {"type": "actions", "elements": present[start : start + MAX_ACTIONS]}
+        if block_id:
+            block["block_id"] = truncate(f"{block_id}.{start // MAX_ACTIONS}", MAX_ACTION_ID)
+        blocks.append(block)
+    return blocks
+
+
+def paginate(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[list[Block]]:
+    """Split a long list of blocks over several messages of at most `limit` blocks."""
+    if not blocks:
+        return []
+    return [blocks[i : i + limit] for i in range(0, len(blocks), limit)]
+
+
+def fallback(text: str) -> str:
+    """Plain notification text for a message (chat.postMessage `text`)."""
+    return truncate(text.strip(), MAX_FALLBACK) or "…"
+
+
+# ---------------------------------------------------------------------- the interview
+
+
+def answer_value(step: str | None, value: str) -> str:
+    """The button value: the step it belongs to and the option, so a stale tap is recognised."""
+    return json.dumps({"s": step, "v": value}, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_answer_value(raw: str) -> tuple[str | None, str]:
+    data = json.loads(raw)
+    return data.get("s"), str(data["v"])
+
+
+def progress_text(lang: str, reply: Reply) -> str:
+    p = reply.progress
+    if p is None:
+        return ""
+    section_name = prompts.say(lang, "messages", f"sections.{p.section}")
+    if p.stage_index:
+        return t(
+            lang,
+            "progress_stage",
+            section=section_name,
+            stage_index=p.stage_index,
+            stage_count=p.stage_count,
+            stage=escape(p.stage_name),
+            answered=p.answered,
+            total=p.total,
+        )
+    return t(lang, "progress", section=section_name, answered=p.answered, total=p.total)
+
+
+def question_blocks(lang: str, reply: Reply) -> list[Block]:
+    """A question: its text, the progress line, and buttons for its choices (1..5 on one row)."""
+    blocks = escaped_sections(reply.text)
+    progress = progress_text(lang, reply)
+    if progress:
+        blocks.append(context(progress))
+    selected = set(reply.data.get("selected", ()))
+    buttons = [
+        button(
+            ("✔ " if o.value in selected else "") + o.label,
+            f"{ANSWER_ACTION}.{index}",
+            answer_value(reply.step, o.value),
+            style="primary" if o.value in selected else None,
+        )
+        for index, o in enumerate(reply.choices)
+    ]
+    blocks.extend(actions(buttons, block_id=f"q.{reply.step or 'x'}"))
+    return blocks
+
+
+def answered_blocks(lang: str, question: list[Block], label: str) -> list[Block]:
+    """The question message after a tap: the same text, the answer, no buttons."""
+    kept = [b for b in question if b.get("type") in ("section", "context", "header")]
+    return kept[: MAX_BLOCKS - 1] + [section(t(lang, "chosen", answer=escape(truncate(label, 500))))]
+
+
+def label_of(blocks: list[Block], action_id: str, fallback_label: str) -> str:
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                text = element.get("text", {}).get("text", "")
+                return text.removeprefix("✔ ")
+    return fallback_label
+
+
+def text_blocks(reply: Reply) -> list[Block]:
+    """An info or error reply: escaped engine text (it can quote the owner)."""
+    return escaped_sections(reply.text)
+
+
+def message_blocks(lang: str, reply: Reply) -> list[Block]:
+    if reply.type == "question":
+        return question_blocks(lang, reply)
+    return text_blocks(reply)
+
+
+def help_blocks(lang: str) -> list[Block]:
+    return sections(t(lang, "help"))
+
+
+# ---------------------------------------------------------------------- the summary
+
+
+def _level(lang: str, level: str) -> str:
+    return t(lang, f"report.levels.{level}")
+
+
+def report_blocks(lang: str, report: Report, title: str, team: list[Block] | None = None) -> list[Block]:
+    """A readable Block Kit summary. Long reports are split by `paginate` afterwards."""
+    e = escape
+    blocks: list[Block] = [header(t(lang, "report.header", title=title))]
+    if report.notice:
+        blocks.append(context(e(report.notice)))
+    if report.summary:
+        blocks.extend(sections(f"*{t(lang, 'report.summary')}*\n" + "\n\n".join(e(p) for p in report.summary)))
+    if report.improvements:
+        blocks.append(divider())
+        lines = [f"*{t(lang, 'report.improvements')}*"]
+        for item in report.improvements:
+            lines.append(
+                f"• *{e(item.title)}* ({e(item.step)}) – {t(lang, 'report.effort')}: {_level(lang, item.effort)}, "
+                f"{t(lang, 'report.impact')}: {_level(lang, item.impact)}\n   {e(item.why)}"
+                + (f"\n   _{t(lang, 'report.because', trigger=e(item.trigger))}_" if item.trigger else "")
+            )
+        blocks.extend(sections("\n".join(lines)))
+    if report.wow_moments:
+        blocks.append(divider())
+        lines = [f"*{t(lang, 'report.wow')}*"]
+        for wow in report.wow_moments:
+            lines.append(f"• *{e(wow.stage)}*: {e(wow.idea)}\n   {e(wow.why)} {t(lang, 'report.cost', cost=e(wow.cost))}")
+        blocks.extend(sections("\n".join(lines)))
+    if report.mistakes:
+        blocks.append(divider())
+        lines = [f"*{t(lang, 'report.mistakes')}*"]
+        for m in sorted(report.mistakes, key=lambda m: m.number):
+            mark = t(lang, "report.ok" if m.ok else "report.not_ok")
+            lines.append(f"{mark} {m.number}. *{e(m.title)}* – {e(m.note)}")
+        blocks.extend(sections("\n".join(lines)))
+    if report.calendar:
+        blocks.append(divider())
+        lines = [f"*{t(lang, 'report.calendar')}*"]
+        for row in report.calendar:
+            lines.append(f"• {e(row.stage)} · {e(row.channel)}: {e(row.idea)}")
+        blocks.extend(sections("\n".join(lines)))
+    if team:
+        blocks.append(divider())
+        blocks.extend(team)
+    if report.missing:
+        blocks.append(divider())
+        blocks.extend(sections(f"*{t(lang, 'report.missing')}*\n" + "\n".join(f"• {e(m)}" for m in report.missing)))
+    blocks.append(context(t(lang, "report.review", date=e(report.review_date))))
+    return blocks
+
+
+def team_blocks(lang: str, rows: Iterable[Any], added: Iterable[Any], disagreement: int) -> list[Block]:
+    """The team view: teammates' scores next to the owner's, disagreements flagged."""
+    rows = list(rows)
+    added = list(added)
+    if not rows and not added:
+        return []
+    e = escape
+    lines = [f"*{t(lang, 'team.header')}*", f"_{t(lang, 'team.intro')}_"]
+    flagged = 0
+    for row in rows:
+        scores = ", ".join(f"<@{user}> {score}" for user, score in row.scores)
+        if row.spread >= disagreement:
+            flagged += 1
+            values = row.all_scores
+            everyone = ([t(lang, "team.you", score=row.owner_score)] if row.owner_score is not None else []) + [scores]
+            lines.append(
+                t(lang, "team.disagree", stage=e(row.stage_name), touchpoint=e(row.touchpoint), low=min(values), high=max(values), scores=", ".join(everyone))
+            )
+        else:
+            owner = row.owner_score if row.owner_score is not None else t(lang, "team.owner_unknown")
+            lines.append("• " + t(lang, "team.line", stage=e(row.stage_name), touchpoint=e(row.touchpoint), owner=owner, scores=scores))
+    if rows and not flagged:
+        lines.append(t(lang, "team.agree"))
+    if added:
+        lines.append(f"*{t(lang, 'team.added_header')}*")
+        for c in added:
+            score = t(lang, "team.added_score", score=c.score) if c.score is not None else ""
+            lines.append("• " + t(lang, "team.added_line", stage=e(c.stage_name), touchpoint=e(c.touchpoint), user=c.user_id, score=score))
+    return sections("\n".join(lines))
+
+
+# ---------------------------------------------------------------------- contributions
+
+
+def contrib_value(**fields: Any) -> str:
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+def choice_buttons(options: Sequence[Option], action: str) -> list[Block]:
+    return actions([button(o.label, f"{action}.{i}", o.value) for i, o in enumerate(options)])
