@@ -75,7 +75,7 @@ class TerminalChat:
         question = self.question
         if question is not None and question.step:
             values = {c.value for c in question.choices}
-            if line.strip() in values and (line.strip() in EXTRA_VALUES or question.kind in ("single_choice", "multi_choice", "scale")):
+            if line.strip() in values and (line.strip() in EXTRA_VALUES or question.kind in ("single_choice", "scale")):
                 return Choice(line.strip(), question.step)
         return parse_input(line)
 

@@ -104,7 +104,9 @@ class SlackJourneys:
         return await self.service.ahandle(owner, event, dedup_key=dedup_key, lang_hint=hint)
 
     async def post(self, client: AsyncWebClient, channel: str, blocks: list[render.Block], text: str) -> list[str]:
-        """Post blocks, split over several messages when there are more than 50. Returns the ts."""
+        """Post blocks, split over several messages when there are more than 50. Returns the ts.
+
+        `text` is the notification text, already mrkdwn (escape owner text before)."""
         stamps: list[str] = []
         pages = render.paginate(blocks) or [[]]
         for index, page in enumerate(pages):
@@ -141,16 +143,16 @@ class SlackJourneys:
             if reply.type == "question":
                 if skip_questions:
                     continue
-                await self.post(client, channel, render.question_blocks(lang, reply), reply.text)
+                await self.post(client, channel, render.question_blocks(lang, reply), render.escape(reply.text))
                 continue
             await self._say(client, channel, reply, lang, respond)
 
     async def _say(self, client: AsyncWebClient, channel: str, reply: Reply, lang: str, respond: Respond | None) -> None:
         blocks = render.text_blocks(reply)
         if respond is not None and len(blocks) <= render.MAX_BLOCKS:
-            await respond(text=render.fallback(reply.text), blocks=blocks, response_type="ephemeral", replace_original=False)
+            await respond(text=render.fallback(render.escape(reply.text)), blocks=blocks, response_type="ephemeral", replace_original=False)
             return
-        await self.post(client, channel, blocks, reply.text)
+        await self.post(client, channel, blocks, render.escape(reply.text))
 
     # -- summary and files --------------------------------------------------------------
     async def deliver_summary(self, client: AsyncWebClient, owner: OwnerKey, journey_id: int, channel: str, lang: str) -> None:
@@ -159,7 +161,7 @@ class SlackJourneys:
         report = await self.service.report_for(view)
         team = await self.team_blocks(view, lang)
         blocks = render.report_blocks(lang, report, view.title, team)
-        title = render.t(lang, "report.header", title=view.title)
+        title = render.t(lang, "report.header", title=render.escape(view.title))
         await self.post(client, channel, blocks, title)
         export = self.service.markdown(view, report)
         await self.upload(client, channel, export.filename, export.data, render.t(lang, "file_title"))

@@ -642,10 +642,11 @@ class SlackSigner:
         bot_id: str | None = None,
     ) -> dict[str, Any]:
         n = self.next_id()
+        channel = channel or f"D{user_id}"
         event: dict[str, Any] = {
             "type": "message",
-            "channel": channel or f"D{user_id}",
-            "channel_type": "im",
+            "channel": channel,
+            "channel_type": "im" if channel.startswith("D") else "channel",
             "user": user_id,
             "text": text,
             "ts": f"{1_800_000_000 + n}.000200",

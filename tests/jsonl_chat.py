@@ -1,0 +1,108 @@
+"""Drive `journeybot chat --jsonl` as a subprocess, one answer at a time."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+TURN_END = {"question", "done", "forgotten"}
+
+
+class JsonlChat:
+    def __init__(self, db_url: str, workdir: Path, user: str = "tester", extra_env: dict[str, str] | None = None) -> None:
+        env = dict(os.environ)
+        env.update({"DATABASE_URL": db_url, "JOURNEYBOT_USER": user, "JOURNEYBOT_LLM": "off", "PYTHONUNBUFFERED": "1"})
+        env.update(extra_env or {})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "handlers.cli", "chat", "--jsonl", "--export-dir", str(workdir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=str(Path(__file__).resolve().parents[1]),
+            text=True,
+            bufsize=1,
+        )
+        self._buffer = b""
+        self.first = self.read_turn()
+
+    def _next_line(self, deadline: float) -> str | None:
+        """One line of stdout, read straight from the pipe so select() sees what is waiting."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], min(remaining, 0.2))
+            if not ready:
+                if self.proc.poll() is not None:
+                    return None
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode("utf-8")
+
+    def read_turn(self, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Read bot turns until one that waits for the owner (a question) or ends the interview."""
+        turns: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self._next_line(deadline)
+            if line is None:
+                break
+            turns.append(json.loads(line))
+            if turns[-1]["type"] in TURN_END:
+                # a completed interview also sends its summary right after "done"
+                if turns[-1]["type"] == "done":
+                    continue
+                break
+            if turns[-1]["type"] == "summary" and any(t["type"] == "done" for t in turns):
+                break
+        return turns
+
+    def send(self, line: str, *, expect_turn: bool = True) -> list[dict[str, Any]]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.read_turn() if expect_turn else []
+
+    def send_raw(self, line: str) -> list[dict[str, Any]]:
+        """For commands whose turn ends without a question (export after the end)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out: list[dict[str, Any]] = []
+        line_out = self._next_line(time.monotonic() + 30)
+        while line_out is not None:
+            out.append(json.loads(line_out))
+            line_out = self._next_line(time.monotonic() + 0.5)
+        return out
+
+    def close(self) -> int:
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream:
+                    stream.close()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
