@@ -212,9 +212,10 @@ class TelegramBot:
             lookup = getattr(getattr(self.service, "repo", None) or getattr(self.service, "repository", None), "language", None)
         if callable(lookup):
             try:
-                result = lookup(owner)
-                if asyncio.iscoroutine(result):
-                    result = await result
+                if asyncio.iscoroutinefunction(lookup):
+                    result = await lookup(owner)
+                else:  # a database read: keep it off the event loop
+                    result = await asyncio.to_thread(lookup, owner)
                 if result in prompts.LANGUAGES:
                     return str(result)
             except Exception:  # the language only picks adapter texts; never fail an update on it
