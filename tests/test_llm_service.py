@@ -174,3 +174,19 @@ def test_service_picks_the_writer_from_the_environment() -> None:
     writer = writer_from_env({"OPENAI_API_KEY": "sk-x", "OPENAI_MODEL": "gpt-4.1"}, lambda: TODAY)
     assert writer.name == "llm:gpt-4.1" and isinstance(writer, LLMWriter)
     assert writer_from_env({"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}, lambda: TODAY).name.startswith("llm:")
+
+
+async def test_journeybot_stats_command(fake: FakeOpenAI, repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    service = JourneyService(repo, llm_writer(fake), today=lambda: TODAY)
+    fake.push(Reply.json_content(good_llm_report()))
+    await service.areport(OWNER, add_journey(repo))
+
+    from handlers.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", str(repo.engine.url))
+    monkeypatch.setenv("JOURNEYBOT_LANG", "nl")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["stats"]) == 0
+    out = capsys.readouterr().out
+    assert "aanroepen" in out and f"llm:{MODEL}" in out and "totaal" in out
