@@ -12,7 +12,7 @@ class _Blank(dict):
         return ""
 
 
-def message(lang: str, key: str, **values: Any) -> str:
+def message(lang: str, key: str, /, **values: Any) -> str:
     return prompts.say(lang, "messages", key, **values)
 
 

@@ -38,7 +38,7 @@ def load(lang: str, name: str) -> dict[str, Any]:
     return data(lang, f"{name}.yaml")
 
 
-def say(lang: str, name: str, key: str, **values: Any) -> str:
+def say(lang: str, name: str, key: str, /, **values: Any) -> str:
     """One message from `prompts/<lang>/<name>.yaml`, `key` may be dotted, filled with `values`."""
     node: Any = load(lang, name)
     for part in key.split("."):

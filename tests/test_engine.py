@@ -1,0 +1,212 @@
+"""The pure engine: forward, back, skip, status, summary, new journey, language, bad input."""
+from __future__ import annotations
+
+from bot import engine
+from bot.engine import DONE, DONT_KNOW, KEEP, Context, JourneyRef, State, handle
+from bot.events import Choice, Command, Start, Text, parse_input
+
+
+def start(lang: str = "en") -> State:
+    outcome = handle(State(), Start())
+    assert outcome.replies[-1].step == "meta.language"
+    outcome = handle(outcome.state, Choice(lang, "meta.language"))
+    assert outcome.replies[-1].step == "business.name"
+    return outcome.state
+
+
+def say(state: State, *lines: str, ctx: Context | None = None):
+    outcome = None
+    for line in lines:
+        outcome = handle(state, parse_input(line), ctx)
+        state = outcome.state
+    assert outcome is not None
+    return outcome
+
+
+def test_start_with_a_language_hint_skips_the_language_question():
+    outcome = handle(State(), Start(lang_hint="nl-BE"))
+    assert outcome.state.lang == "nl"
+    assert outcome.replies[-1].step == "business.name"
+    assert outcome.replies[-1].text.startswith("We brengen")
+
+
+def test_forward_records_and_moves_on():
+    out = say(start(), "Bakery Bart")
+    assert out.state.answers["business.name"] == {"v": "Bakery Bart", "s": "ok"}
+    assert out.logged[0].key == "business.name"
+    question = out.replies[-1]
+    assert question.step == "business.sector" and "Bakery Bart" in question.text
+    assert [c.value for c in question.choices][:2] == ["bakery", "salon"]
+    assert question.progress and question.progress.answered == 1
+
+
+def test_choice_by_number_label_value_and_free_text():
+    state = say(start(), "Bakery Bart").state
+    assert say(state, "1").state.answers["business.sector"]["v"] == "bakery"
+    assert say(state, "hair or beauty salon").state.answers["business.sector"]["v"] == "salon"
+    assert say(state, "Florist").state.answers["business.sector"]["v"] == "Florist"  # other: free text
+    out = handle(state, Choice("webshop", "business.sector"))
+    assert out.state.answers["business.sector"]["v"] == "webshop"
+
+
+def test_back_changes_the_previous_answer_and_returns():
+    state = say(start(), "Bakery Bart", "1").state
+    out = say(state, "/back")
+    assert out.replies[-1].step == "business.sector"
+    assert "Current answer: Bakery or café" in out.replies[-1].text
+    out = say(out.state, "/back")
+    assert out.replies[-1].step == "business.name"
+    out = say(out.state, "Bakery Bert")
+    assert out.state.answers["business.name"]["v"] == "Bakery Bert"
+    assert out.replies[-1].step == "journey.goal", "after a change the interview goes on where it was"
+    out = say(start(), "/back")
+    assert out.replies[0].type == "error"
+
+
+def test_skip_only_optional_steps_or_keeps_an_answer():
+    state = say(start(), "Bakery Bart", "1", "leads", "first order", "fresh bread").state
+    out = say(state, "/skip")
+    assert out.state.answers["concept.sacrifice"]["s"] == "skipped"
+    assert out.replies[-1].step == "persona.name"
+    out2 = say(out.state, "/skip")
+    assert out2.replies[0].type == "error" and out2.replies[-1].step == "persona.name"
+    assert "persona.name" not in out2.state.answers
+
+
+def test_dont_know_is_an_answer():
+    state = say(start(), "Bakery Bart", "1", "leads").state
+    out = say(state, "I don't know")
+    assert out.state.answers["journey.process"] == {"v": None, "s": "unknown"}
+    out = handle(out.state, Choice(DONT_KNOW, "concept.promise"))
+    assert out.state.answers["concept.promise"]["s"] == "unknown"
+
+
+def test_bad_input_reasks_and_stores_nothing():
+    state = start()
+    for bad, hint in (("", "needs an answer"), ("   ", "needs an answer"), ("x" * 2001, "2001 characters")):
+        out = say(state, bad) if bad.strip() else handle(state, Text(bad))
+        assert out.replies[0].type == "error" and hint in out.replies[0].text
+        assert out.replies[-1].step == "business.name"
+        assert not out.logged and not out.state.answers
+    state = say(state, "Bart", "1", "leads", "order", "bread", "/skip", "Brenda", "mum", "health", "time", "/skip").state
+    out = say(state, "google, carrier pigeon")  # persona.channels takes free text too
+    assert out.state.answers["persona.channels"]["v"] == ["google", "carrier pigeon"]
+    state = say(out.state, "reviews", "hungry kids").state
+    out = say(state, "telepathy")
+    assert out.replies[0].type == "error" and "telepathy" in out.replies[0].text
+    assert "persona.source" not in out.state.answers
+    state = say(state, "gut", "Awareness, Purchase", "Instagram").state
+    out = say(state, "social")
+    assert out.replies[-1].kind == "scale"
+    for bad in ("0", "6", "3.5", "very"):
+        bad_out = say(out.state, bad)
+        assert bad_out.replies[0].type == "error" and "1 (very negative) to 5" in bad_out.replies[0].text
+        assert not bad_out.logged
+    assert say(out.state, "4").state.answers[out.replies[-1].step]["v"] == 4
+
+
+def test_multi_choice_toggles_then_done():
+    state = say(start(), "Bart", "1", "leads", "order", "bread", "/skip", "Brenda", "mum", "health", "time", "/skip").state
+    out = handle(state, Choice(DONE, "persona.channels"))
+    assert out.replies[0].type == "error"
+    out = handle(state, Choice("google", "persona.channels"))
+    out = handle(out.state, Choice("instagram", "persona.channels"))
+    out = handle(out.state, Choice("google", "persona.channels"))
+    assert out.replies[-1].data["selected"] == ["instagram"] and not out.logged
+    out = handle(out.state, Choice(DONE, "persona.channels"))
+    assert out.state.answers["persona.channels"]["v"] == ["instagram"]
+
+
+def test_stages_can_be_kept_renamed_dropped_or_added():
+    base = say(start(), "Bart", "1", "leads", "order", "bread", "/skip", "Brenda", "mum", "health", "time", "/skip", "google", "reviews", "kids", "gut").state
+    kept = handle(base, Choice(KEEP, "journey.stages"))
+    assert kept.state.answers["journey.stages"]["v"][0] == "Awareness" and len(kept.state.answers["journey.stages"]["v"]) == 6
+    assert kept.replies[-1].step == "stage.awareness.touchpoints"
+    assert kept.replies[-1].progress.stage_count == 6
+    custom = say(base, "Discover\nOrder online\nEnjoy")
+    assert custom.replies[-1].text.startswith("Stage 1 of 3: Discover")
+    out = say(custom.state, "Instagram, Google")
+    assert out.replies[-1].step == "stage.discover.tp1.channel"
+    out = say(out.state, "social", "4", "/skip", "marketing")
+    assert out.replies[-1].step == "stage.discover.tp2.channel"
+
+
+def test_status_summary_and_export_mid_way():
+    state = say(start(), "Bakery Bart", "1").state
+    state.journey_id = 7
+    status = say(state, "/status")
+    assert status.replies[0].type == "info" and "2 of 16" in status.replies[0].text
+    summary = say(state, "/summary")
+    assert summary.replies[0].type == "summary" and summary.replies[0].journey_id == 7
+    assert summary.replies[-1].step == "journey.goal"
+    export = say(state, "/export")
+    assert export.replies[0].type == "export"
+    empty = say(start(), "/summary")
+    assert empty.replies[0].type == "error"
+
+
+def test_new_list_open():
+    state = say(start(), "Bakery Bart").state
+    state.journey_id = 1
+    out = say(state, "/new")
+    assert out.effect == "new" and out.state.answers == {} and out.state.journey_id is None
+    assert out.replies[-1].step == "business.name"
+    refs = [JourneyRef(1, "Bakery Bart", 1, 16), JourneyRef(2, "Shop", 3, 16)]
+    ctx = Context(journeys=lambda: refs)
+    listing = say(state, "/list", ctx=ctx)
+    assert "1. Bakery Bart" in listing.replies[0].text and "2. Shop" in listing.replies[0].text
+    opened = say(state, "/open 2", ctx=ctx)
+    assert opened.effect == "open:2"
+    missing = say(state, "/open 9", ctx=ctx)
+    assert missing.effect is None and missing.replies[0].type == "error"
+
+
+def test_language_switch_any_time():
+    state = say(start("en"), "Bakery Bart").state
+    out = say(state, "/language nl")
+    assert out.state.lang == "nl" and out.replies[0].text == "Vanaf nu spreken we Nederlands."
+    assert out.replies[-1].text.startswith("Wat voor bedrijf is Bakery Bart")
+    out = say(out.state, "/taal")
+    assert out.replies[-1].step == "meta.language"
+    out = handle(out.state, Text("English"))
+    assert out.state.lang == "en" and out.replies[-1].step == "business.sector"
+    bad = say(state, "/language fr")
+    assert bad.replies[0].type == "error" and bad.state.lang == "en"
+
+
+def test_stale_button_is_answered_politely():
+    state = say(start(), "Bakery Bart", "1").state
+    out = handle(state, Choice("salon", "business.sector"))
+    assert out.replies[0].type == "info" and "already answered" in out.replies[0].text
+    assert out.replies[-1].step == "journey.goal"
+    assert state.answers["business.sector"]["v"] == "bakery" and not out.logged
+
+
+def test_cancel_pauses_and_forget_asks_first():
+    state = say(start(), "Bakery Bart").state
+    paused = say(state, "/cancel")
+    assert paused.state.paused and paused.replies[-1].type == "info"
+    resumed = say(paused.state, "hello")
+    assert not resumed.state.paused and resumed.replies[-1].step == "business.sector" and not resumed.logged
+    ask = say(state, "/forget")
+    assert ask.replies[-1].step == engine.FORGET_STEP and ask.effect is None
+    no = handle(ask.state, Choice("no", engine.FORGET_STEP))
+    assert no.effect is None and no.replies[-1].step == "business.sector"
+    yes = handle(ask.state, Choice("yes", engine.FORGET_STEP))
+    assert yes.effect == "forget" and yes.replies[-1].type == "forgotten"
+
+
+def test_unknown_command_and_dutch_aliases():
+    out = say(start("nl"), "/vliegen")
+    assert out.replies[0].type == "error" and "/vliegen" in out.replies[0].text
+    assert parse_input("/terug").name == "back" and parse_input("/samenvatting").name == "summary"
+    assert isinstance(parse_input("/ not a command"), Text)
+
+
+def test_completion_says_done_and_asks_for_the_summary():
+    state = say(start(), "B", "1", "leads", "o", "p", "/skip", "P", "r", "g", "pa", "/skip", "google", "t", "tr", "gut", "Only").state
+    out = say(state, "Shop visit", "shop", "5", "/skip", "sales", "/skip")
+    assert [r.type for r in out.replies] == ["done", "summary"]
+    assert out.state.complete and out.state.cursor is None
+    again = say(out.state, "/back")
+    assert again.replies[-1].step == "stage.only.delights" and not again.state.complete
