@@ -187,14 +187,16 @@ class SlackJourneys:
         return render.team_blocks(lang, rows, added, DISAGREEMENT)
 
     # -- errors -------------------------------------------------------------------------
-    async def tell(self, client: AsyncWebClient, owner: OwnerKey, channel: str, key: str, respond: Respond | None = None, **values: Any) -> None:
+    async def tell(
+        self, client: AsyncWebClient, owner: OwnerKey, where: str, key: str, respond: Respond | None = None, /, **values: Any
+    ) -> None:
         """One Slack adapter text (slack.yaml) to the owner: ephemeral via `respond`, else in `channel`."""
         lang = await self.lang(owner, client)
         text = render.t(lang, key, **values)
         if respond is not None:
             await respond(text=render.fallback(text), blocks=render.sections(text), response_type="ephemeral", replace_original=False)
         else:
-            await self.post(client, channel, render.sections(text), text)
+            await self.post(client, where, render.sections(text), text)
 
     async def guarded(self, client: AsyncWebClient, owner: OwnerKey, channel: str, work: Awaitable[Any], respond: Respond | None = None) -> None:
         """Run `work`; when it fails, tell the owner instead of going silent."""

@@ -97,7 +97,7 @@ async def show_touchpoints(
         return
     buttons = [
         render.button(
-            render.t(lang, "contribute.touchpoint_button", name=tp.name, team=tp.team.text or render.t(lang, "contribute.no_team")),
+            render.t(lang, "contribute.touchpoint_button", touchpoint=tp.name, team=tp.team.text or render.t(lang, "contribute.no_team")),
             f"{ACTION}.t.{i}",
             _value(a="t", sh=share.id, st=slug, tp=tp.name),
         )
