@@ -75,28 +75,38 @@ async def same_workspace(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt's
     return await next()
 
 
-def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None) -> None:
+def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, service: JourneyService | None = None) -> None:
     """Serve until interrupted: HTTP on `port` at /slack/events, or Socket Mode with SLACK_APP_TOKEN."""
     env = os.environ if env is None else env
-    app, _ = build_app(env=env)
+    app, _ = build_app(service, env=env)
     app_token = env.get("SLACK_APP_TOKEN", "").strip()
     if app_token:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+        log.info("journeybot: Slack in Socket Mode")
         asyncio.run(AsyncSocketModeHandler(app, app_token).start_async())
         return
+    log.info("journeybot: Slack over HTTP on port %d, path %s", port, PATH)
     app.start(port=port, path=PATH)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="journeybot slack", description="Run journeybot as a Slack app.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)), help="HTTP port (default 3000)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
+def main(service: JourneyService | None = None, *, port: int | None = None, argv: list[str] | None = None) -> int:
+    """Entry point of `journeybot slack` (handlers/cli.py passes the service and --port)
+    and of `python -m handlers.slack [--port N]`."""
+    if port is None:
+        parser = argparse.ArgumentParser(prog="journeybot slack", description="Run journeybot as a Slack app.")
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+        port = parser.parse_args(argv).port
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO)
     try:
-        run(port=args.port)
+        run(port=port, service=service)
     except ConfigError as exc:
-        parser.error(str(exc))
+        log.error("%s", exc)
+        return 2
+    finally:
+        if service is not None:
+            service.close()
     return 0
 
 

@@ -1,0 +1,93 @@
+"""Block Kit rendering stays within Slack's limits and escapes owner text."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.replies import Option, Progress, Reply
+from bot.report import CalendarRow, Improvement, MistakeCheck, Report, WowMoment
+from handlers.slack import render
+from handlers.slack.app import ConfigError, build_app, web_client
+from tests.fakes.slack_api import check_blocks
+
+texts = st.text(alphabet=st.sampled_from(list("ab <>&\n") + ["é", "😀"]), max_size=9000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts)
+def test_escaped_sections_fit_and_lose_nothing(raw: str) -> None:
+    blocks = render.escaped_sections(raw)
+    assert check_blocks(blocks) is None or len(blocks) > 50
+    for block in blocks:
+        body = block["text"]["text"]
+        assert len(body) <= render.MAX_SECTION
+        assert "<" not in body and ">" not in body
+    joined = "".join(render.unescape(b["text"]["text"]) for b in blocks)
+    assert joined.replace("\n", "").replace(" ", "") == raw.strip("\n").replace("\n", "").replace(" ", "")
+
+
+def test_escape_only_three_characters() -> None:
+    assert render.escape('a & <b> "c" \'d\'') == 'a &amp; &lt;b&gt; "c" \'d\''
+    assert render.unescape(render.escape("<@U1> & co")) == "<@U1> & co"
+
+
+def test_pages_of_at_most_fifty_blocks() -> None:
+    blocks = [render.section(str(i)) for i in range(123)]
+    pages = render.paginate(blocks)
+    assert [len(p) for p in pages] == [50, 50, 23]
+    assert sum(pages, []) == blocks
+
+
+def test_question_buttons_encode_the_step_and_respect_limits() -> None:
+    long_label = "x" * 200
+    reply = Reply(
+        type="question",
+        text="How does <Petra> feel? " + "y" * 4000,
+        step="stage.purchase.tp1.feeling",
+        kind="scale",
+        choices=tuple(Option(str(i), f"{i} {long_label}") for i in range(1, 6)) + (Option("__dont_know__", "I don't know"),),
+        progress=Progress("stage", 2, 6, "Purchase", 20, 40),
+    )
+    blocks = render.question_blocks("en", reply)
+    assert check_blocks(blocks) is None
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert len(buttons) == 6
+    assert all(len(b["text"]["text"]) <= 75 for b in buttons)
+    assert len({b["action_id"] for b in buttons}) == 6
+    assert render.parse_answer_value(buttons[0]["value"]) == ("stage.purchase.tp1.feeling", "1")
+    assert "&lt;Petra&gt;" in blocks[0]["text"]["text"]
+    answered = render.answered_blocks("en", blocks, "5 😍")
+    assert not [b for b in answered if b["type"] == "actions"] and "5 😍" in answered[-1]["text"]["text"]
+
+
+def test_a_huge_report_still_fits_in_messages() -> None:
+    report = Report(
+        language="en",
+        summary=["<b>" + "word " * 900 for _ in range(5)],
+        improvements=[Improvement(title=f"Fix {i}", why="w " * 300, step="s", trigger="t", effort="low", impact="high") for i in range(40)],
+        wow_moments=[WowMoment(stage="s", idea="i " * 200, why="w", cost="c", trigger="t") for _ in range(20)],
+        mistakes=[MistakeCheck(number=n, title="m", ok=n % 2 == 0, note="n") for n in range(1, 8)],
+        calendar=[CalendarRow(stage="s", channel="c", idea="i") for _ in range(30)],
+        review_date="2026-12-23",
+        missing=["q"] * 50,
+    )
+    blocks = render.report_blocks("nl", report, "Zon & <Co>")
+    pages = render.paginate(blocks)
+    assert len(pages) >= 1
+    for page in pages:
+        assert check_blocks(page) is None
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert "<b>" not in text and "Verbeteringen" in text  # Dutch headings from prompts/nl/slack.yaml
+
+
+def test_configuration() -> None:
+    with pytest.raises(ConfigError):
+        web_client({})
+    client = web_client({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "http://127.0.0.1:9/api"})
+    assert client.base_url == "http://127.0.0.1:9/api/"
+    assert any(type(h).__name__ == "AsyncRateLimitErrorRetryHandler" for h in client.retry_handlers)
+    with pytest.raises(ConfigError):
+        build_app(env={"SLACK_BOT_TOKEN": "xoxb-1"})  # HTTP mode needs the signing secret
