@@ -491,28 +491,63 @@ def build_application(service: Any, settings: TelegramSettings, **kwargs: Any) -
     return TelegramBot(service, settings, **kwargs).build()
 
 
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def webhook_kwargs(settings: TelegramSettings) -> dict[str, Any]:
+    """Arguments shared by `Application.run_webhook` and `Updater.start_webhook`."""
+    return {
+        "listen": settings.listen,
+        "port": settings.port,
+        "url_path": settings.url_path,
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret,
+        "drop_pending_updates": settings.drop_pending_updates,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+def polling_kwargs(settings: TelegramSettings) -> dict[str, Any]:
+    """Arguments shared by `Application.run_polling` and `Updater.start_polling`."""
+    return {
+        "timeout": int(settings.poll_timeout),
+        "drop_pending_updates": settings.drop_pending_updates,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+async def start(app: Application, settings: TelegramSettings) -> None:
+    """Start an application inside a running event loop (tests, embedding); `stop` ends it."""
+    settings.check()
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    if settings.webhook_url:
+        await app.updater.start_webhook(**webhook_kwargs(settings))
+    else:
+        await app.updater.start_polling(**polling_kwargs(settings))
+
+
+async def stop(app: Application) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
 def run(service: Any, settings: TelegramSettings) -> None:
     """Run until interrupted: long polling, or a webhook server when `settings.webhook_url` is set."""
     settings.check()
     app = build_application(service, settings)
     if settings.webhook_url:
         log.info("Telegram webhook on %s:%s/%s", settings.listen, settings.port, settings.url_path)
-        app.run_webhook(
-            listen=settings.listen,
-            port=settings.port,
-            url_path=settings.url_path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            drop_pending_updates=settings.drop_pending_updates,
-            allowed_updates=["message", "callback_query"],
-        )
+        app.run_webhook(**webhook_kwargs(settings))
     else:
         log.info("Telegram long polling")
-        app.run_polling(
-            timeout=int(settings.poll_timeout),
-            drop_pending_updates=settings.drop_pending_updates,
-            allowed_updates=["message", "callback_query"],
-        )
+        app.run_polling(**polling_kwargs(settings))
 
 
 def main(service: Any, env: Mapping[str, str] | None = None) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from handlers.telegram.app import TelegramBot, TelegramSettings
+from handlers.telegram.app import TelegramBot, TelegramSettings, start, stop
 from tests.fakes.telegram_api import Call, FakeTelegram
 
 DONE_GROUP = 99  # runs after the adapter's handlers (group 0) have finished with an update
@@ -42,27 +42,15 @@ class TelegramHarness:
         self.app = app
         return app
 
-    async def start(self, *, polling: bool = True) -> "TelegramHarness":
-        app = self.build()
-        await app.initialize()
-        if app.post_init is not None:  # run_polling would call it; we start by hand
-            await app.post_init(app)
-        await app.start()
-        if polling:
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "callback_query"])
+    async def start(self) -> "TelegramHarness":
+        """Start like `journeybot telegram` would: long polling, or the webhook server when configured."""
+        await start(self.build(), self.settings)
         return self
 
     async def stop(self) -> None:
-        app = self.app
-        if app is None:
-            return
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        self.app = None
+        if self.app is not None:
+            await stop(self.app)
+            self.app = None
 
     async def __aenter__(self) -> "TelegramHarness":
         return await self.start()

@@ -1,0 +1,137 @@
+"""Rendering for Telegram: safe splitting, escaping, keyboards within 64 bytes, the report."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import engine
+from bot.events import Choice, step_token
+from bot.flow import default_flow, plan
+from bot.replies import Option, Progress, Reply
+from bot.report import CalendarRow, Improvement, MistakeCheck, Report, WowMoment
+from handlers.telegram import render
+from tests.fakes.telegram_api import _check_html, visible_text
+
+ALPHABET = st.sampled_from(list("ab <>&;/\n\"'é😀") + ["&amp;", "</b>", "<b>", "&lt;"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    segments=st.lists(
+        st.tuples(st.sampled_from([None, "b", "i"]), st.lists(ALPHABET, max_size=120).map("".join)), min_size=1, max_size=6
+    ),
+    limit=st.integers(min_value=40, max_value=300),
+)
+def test_split_never_cuts_a_tag_or_entity_and_keeps_all_text(segments, limit) -> None:
+    parts = render.pack([segments], limit=limit)
+    original = "".join(text for _, text in segments)
+    for part in parts:
+        assert render.units(part) <= limit
+        _check_html(part)  # raises on a cut tag or entity
+    joined = "".join(visible_text(p) for p in parts)
+    assert joined.replace("\n", "") == original.replace("\n", "")
+
+
+def test_long_text_splits_at_paragraphs_and_words_under_4096() -> None:
+    paragraph = ("Word & <word> " * 40).strip()
+    parts = render.pack([[(None, "\n\n".join([paragraph] * 40))]])
+    assert len(parts) > 1
+    assert all(render.units(p) <= 4096 for p in parts)
+    assert all(not p.endswith("&") and "&amp" in p for p in parts)
+    assert all(visible_text(p).rstrip().endswith(("<word>", "&")) for p in parts)
+
+
+def question(step: str, kind: str, options: list[tuple[str, str]], **data) -> Reply:
+    return Reply(
+        type="question",
+        text="How does <Bea> feel & why?",
+        step=step,
+        kind=kind,
+        choices=tuple(Option(v, l) for v, l in options),
+        progress=Progress("stage", 2, 6, "Consideration", 10, 40),
+        data=data,
+    )
+
+
+def test_scale_buttons_in_one_row_and_special_answers_apart() -> None:
+    reply = question(
+        "stage.consideration.tp1.feeling",
+        "scale",
+        [(str(i), f"{i} 🙂") for i in range(1, 6)] + [(engine.DONT_KNOW, "I don't know"), (engine.SKIP, "Skip")],
+    )
+    rows = render.keyboard(reply).inline_keyboard
+    assert [len(r) for r in rows] == [5, 2]
+    data = rows[0][3].callback_data
+    assert data == "a|" + step_token("stage.consideration.tp1.feeling") + "|4"  # 31 bytes: too long to spell out
+    tap = render.parse_callback(data)
+    assert tap is not None and tap.value == "4"
+    html = render.reply_messages("en", reply)[0]
+    assert html.startswith("<i>Journey · 2/6 Consideration · 10/40</i>\n")
+    assert "&lt;Bea&gt; feel &amp; why?" in html
+
+
+def test_callback_data_fits_64_bytes_for_the_longest_step_keys() -> None:
+    slug = "x" * 40
+    for step in (f"stage.{slug}.tp12.channel", f"stage.{slug}.tp3.feeling", "business.sector", "meta.forget"):
+        for value in ("comparison_site", "__dont_know__", "word_of_mouth", "5", "yes"):
+            data = render.callback_data(step, value)
+            assert data is not None and len(data.encode("utf-8")) <= 64
+            tap = render.parse_callback(data)
+            assert tap.value == value
+            assert tap.step in (step, step_token(step))
+    assert render.callback_data("business.name", "é" * 40) is None  # never over the limit
+
+
+def test_selected_options_are_ticked_and_labels_found_back() -> None:
+    reply = question("persona.channels", "multi_choice", [("google", "Google"), ("instagram", "Instagram"), (engine.DONE, "Done")], selected=["instagram"])
+    markup = render.keyboard(reply)
+    labels = [b.text for row in markup.inline_keyboard for b in row]
+    assert labels == ["Google", "✓ Instagram", "Done"]
+    assert render.button_label(markup, "a|persona.channels|instagram") == "Instagram"
+
+
+def test_engine_accepts_the_short_token_and_rejects_an_old_one() -> None:
+    names = ["A stage with a very long name that the owner typed in full", "Second"]
+    slug = "a-stage-with-a-very-long-name-that-the-ow"[:40]
+    state = engine.State(lang="en", answers={"journey.stages": {"v": names, "s": "ok"}})
+    flow_keys = [s.key for s in plan(default_flow(), state.answers)]
+    touchpoints = next(k for k in flow_keys if k.endswith(".touchpoints"))
+    state.answers[touchpoints] = {"v": ["Ad"], "s": "ok"}
+    flow_keys = [s.key for s in plan(default_flow(), state.answers)]
+    channel = next(k for k in flow_keys if k.endswith("tp1.channel"))
+    assert len(channel) > 30 and slug[:10] in channel
+    state.cursor = channel
+    data = render.callback_data(channel, "social")
+    tap = render.parse_callback(data)
+    assert tap.step.startswith("#")
+    out = engine.handle(state, Choice(tap.value, step=tap.step))
+    assert out.state.answers[channel]["v"] == "social"
+    stale = engine.handle(out.state, Choice("website", step=tap.step))
+    assert channel not in [lg.key for lg in stale.logged]
+    assert stale.replies[0].text == engine.texts.message("en", "stale")
+
+
+def test_report_is_split_safely_and_keeps_every_part() -> None:
+    big = "Lots of detail & <context> " * 60
+    report = Report(
+        language="nl",
+        summary=[big, "Tweede alinea"],
+        improvements=[
+            Improvement(title=f"Fix {i} <now>", why=big, step="Aankoop · Kassa", trigger="\"te duur\" & traag", effort="low", impact="high")
+            for i in range(8)
+        ],
+        wow_moments=[WowMoment(stage="Loyaliteit", idea="Een bloem", why="onverwacht", cost="onder 5 euro", trigger="trouw")],
+        mistakes=[MistakeCheck(number=n, title=f"Fout {n}", ok=n % 2 == 0, note="noot") for n in range(1, 8)],
+        calendar=[CalendarRow(stage="Bewustwording", channel="Instagram", idea="Reels van taarten")],
+        review_date="2027-01-01",
+        missing=["Persona gedrag"],
+        notice="De offline coach schreef deze samenvatting.",
+    )
+    parts = render.report_messages(report)
+    assert len(parts) > 2
+    for part in parts:
+        assert render.units(part) <= 4096
+        _check_html(part)
+    body = "\n".join(visible_text(p) for p in parts)
+    for needle in ("Samenvatting", "Verbeteringen", "Fix 7 <now>", "WOW-momenten", "Fout 7", "Contentkalender", "2027-01-01", "Nog open", "moeite: laag"):
+        assert needle in body
