@@ -14,6 +14,11 @@ def _text(field: Field | None) -> str | None:
     return field.text if field is not None and field.known else None
 
 
+def _code(field: Field | None) -> str | None:
+    """A choice as its language-neutral option value (or the owner's own words for 'other')."""
+    return str(field.value) if field is not None and field.known and field.value is not None else None
+
+
 def _values(field: Field | None) -> list[str] | None:
     if field is None or not field.known:
         return None
@@ -46,7 +51,7 @@ def _project_business(session: Session, journey: Journey, view: JourneyView) -> 
         business = Business(owner_id=journey.owner_id, name=name)
         session.add(business)
         session.flush()
-    business.sector = _text(view.fields.get("business.sector"))
+    business.sector = _code(view.fields.get("business.sector"))
     journey.business_id = business.id
 
 
@@ -80,10 +85,10 @@ def _project_stages(session: Session, journey: Journey, view: JourneyView) -> No
                 Touchpoint(
                     position=tp.index,
                     name=tp.name,
-                    channel=_text(tp.channel),
+                    channel=_code(tp.channel),
                     feeling=tp.score,
                     pain=_text(tp.pain),
-                    team=_text(tp.team),
+                    team=_code(tp.team),
                 )
             )
         journey.stages.append(stage)

@@ -1,0 +1,140 @@
+"""Store round trips on SQLite and PostgreSQL: answers, projection, log, isolation, dedup, forget."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.events import Command, Start, Text
+from handlers.service import JourneyService, OwnerKey
+from store.db import database_url
+from store.models import AnswerLog, Business, Conversation, Journey, Owner, Persona, ProcessedEvent, Stage, Summary, Touchpoint
+from store.repository import JourneyNotFound, Repository
+from tests.drive import type_lines
+from tests.scripts import B2B_EN, BAKERY_NL
+
+ALICE = OwnerKey("telegram", "", "1001")
+BOB = OwnerKey("slack", "T1", "U2")
+
+
+def count(repo: Repository, model, **where) -> int:
+    return repo.count_rows(model, **where)
+
+
+def test_database_url_picks_the_driver():
+    assert database_url({"DATABASE_URL": "postgresql://u@h/db"}) == "postgresql+psycopg://u@h/db"
+    assert database_url({"DATABASE_URL": "postgres://u@h/db"}) == "postgresql+psycopg://u@h/db"
+    assert database_url({"DATABASE_URL": "sqlite:///x.db"}) == "sqlite:///x.db"
+    assert database_url({}).startswith("sqlite:///") and database_url({}).endswith("journeybot.db")
+
+
+def test_full_journey_round_trip(service: JourneyService):
+    repo = service.repo
+    type_lines(service, ALICE, BAKERY_NL)
+    assert count(repo, Journey) == 1
+    with repo.sessions() as session:
+        journey = session.scalar(select(Journey))
+        assert journey.complete and journey.title == "Bakkerij De Korenschoof – Feestende Fenna"
+        assert journey.goal == "Meer herhaalaankopen" and journey.answered == journey.total
+        persona = session.get(Persona, journey.persona_id)
+        assert persona.name == "Feestende Fenna" and persona.channels == ["instagram", "whatsapp", "word_of_mouth", "google"]
+        assert persona.sources == ["interviews", "gut"]
+        business = session.get(Business, journey.business_id)
+        assert business.name == "Bakkerij De Korenschoof" and business.sector == "bakery"
+        stages = session.scalars(select(Stage).where(Stage.journey_id == journey.id).order_by(Stage.position)).all()
+        assert [s.name for s in stages][:2] == ["Bewustwording", "Overweging"] and len(stages) == 6
+        pickup = session.scalar(select(Touchpoint).where(Touchpoint.name == "Taart ophalen"))
+        assert (pickup.channel, pickup.feeling, pickup.pain, pickup.team) == ("shop", 2, "Rij van twintig minuten op zaterdag", "delivery")
+        unknown = session.scalar(select(Touchpoint).where(Touchpoint.name == "Geen contact na het feest"))
+        assert unknown.channel is None and unknown.team is None and unknown.feeling == 1
+    # the log holds every answer, in order, exactly as typed
+    with repo.sessions() as session:
+        raws = session.scalars(select(AnswerLog.raw).order_by(AnswerLog.id)).all()
+    assert raws == BAKERY_NL[1:]
+
+
+def test_answers_survive_a_new_repository(db_url: str):
+    first = Repository.open(database_url({"DATABASE_URL": db_url}))
+    service = JourneyService(first)
+    type_lines(service, ALICE, ["en", "Bakery Bart", "1"])
+    first.close()
+    second = JourneyService(Repository.open(database_url({"DATABASE_URL": db_url})))
+    replies = second.handle(ALICE, Start())
+    assert replies[0].text.startswith("Welcome back") and replies[-1].step == "journey.goal"
+    second.close()
+
+
+def test_back_keeps_the_log_append_only(service: JourneyService):
+    type_lines(service, ALICE, ["en", "Bakery Bart", "/back", "Bakery Bert"])
+    with service.repo.sessions() as session:
+        rows = session.execute(select(AnswerLog.step, AnswerLog.raw).order_by(AnswerLog.id)).all()
+    assert [(r.step, r.raw) for r in rows] == [("business.name", "Bakery Bart"), ("business.name", "Bakery Bert")]
+    journey_id = service.repo.current_journey_id(ALICE)
+    assert service.view(ALICE, journey_id).business_name == "Bakery Bert"
+
+
+def test_owners_never_see_each_other(service: JourneyService):
+    type_lines(service, ALICE, ["en", "Alice's Bakery"])
+    alice_journey = service.repo.current_journey_id(ALICE)
+    type_lines(service, BOB, ["en", "Bob's Garage"])
+    with pytest.raises(JourneyNotFound):
+        service.view(BOB, alice_journey)
+    with pytest.raises(JourneyNotFound):
+        service.export(BOB, alice_journey)
+    replies = service.handle(BOB, Command("open", str(alice_journey)))
+    assert replies[0].type == "error"
+    listing = service.handle(BOB, Command("list"))
+    assert "Alice" not in listing[0].text and "Bob's Garage" in listing[0].text
+    # same user id on another channel or workspace is another owner
+    other = OwnerKey("slack", "T9", "U2")
+    assert service.repo.list_journeys(other) == []
+
+
+def test_several_journeys_per_owner(service: JourneyService):
+    type_lines(service, ALICE, ["en", "Bakery Bart", "1", "leads", "order", "bread", "/skip", "Brenda"])
+    first = service.repo.current_journey_id(ALICE)
+    replies = service.handle(ALICE, Command("new"))
+    assert replies[-1].step == "business.name"
+    service.handle(ALICE, Text("Bakery Bart"))
+    second = service.repo.current_journey_id(ALICE)
+    assert second != first
+    assert [r.id for r in service.repo.list_journeys(ALICE)] == [first, second]
+    back = service.handle(ALICE, Command("open", str(first)))
+    assert back[-1].step == "persona.role" and "Brenda" in back[-1].text
+    assert service.repo.current_journey_id(ALICE) == first
+    with service.repo.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Business)) == 1  # same business reused
+
+
+def test_redelivered_event_is_recorded_once(service: JourneyService):
+    type_lines(service, ALICE, ["en"])
+    first = service.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:42")
+    again = service.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:42")
+    assert first and again == []
+    assert count(service.repo, AnswerLog) == 1
+    assert count(service.repo, ProcessedEvent) == 1
+
+
+def test_forget_leaves_no_rows(service: JourneyService):
+    type_lines(service, ALICE, BAKERY_NL[:25])
+    type_lines(service, BOB, ["en", "Bob's Garage"])
+    journey_id = service.repo.current_journey_id(ALICE)
+    service.handle(ALICE, Command("summary"))
+    import asyncio
+
+    asyncio.run(service.areport(ALICE, journey_id))
+    ask = service.handle(ALICE, Command("forget"))
+    assert ask[-1].step == "meta.forget"
+    done = service.handle(ALICE, Text("ja"))
+    assert done[-1].type == "forgotten"
+    repo = service.repo
+    bob_only = {Owner: 1, Journey: 1, Persona: 1, Business: 1, Conversation: 1, AnswerLog: 1, Stage: 0, Touchpoint: 0, Summary: 0, ProcessedEvent: 0}
+    assert {model: count(repo, model) for model in bob_only} == bob_only
+    assert service.repo.list_journeys(BOB)
+
+
+def test_unicode_and_sql_looking_text_is_stored_exactly(service: JourneyService):
+    weird = "Robert'); DROP TABLE journeys;-- 🍰 שלום \u202e <b>&amp;</b> \x07 | `x`"
+    type_lines(service, ALICE, ["en", weird])
+    journey_id = service.repo.current_journey_id(ALICE)
+    assert service.view(ALICE, journey_id).business_name == weird.strip()
+    assert count(service.repo, Journey) == 1
