@@ -91,3 +91,21 @@ def test_api_url_points_the_bot_at_a_local_bot_api_server(service) -> None:
     assert app.bot.base_file_url == "http://127.0.0.1:8081/file/bot1:abc"
     default = build_application(service, TelegramSettings(token="1:abc"))
     assert default.bot.base_url == "https://api.telegram.org/bot1:abc"
+
+
+def test_main_refuses_a_webhook_without_secret(capsys, service) -> None:
+    from handlers.telegram.app import main
+
+    code = main(service, {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://x.example/hook"})
+    assert code == 2
+    assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def test_both_languages_have_the_same_telegram_texts() -> None:
+    def keys(node, prefix=""):
+        if isinstance(node, dict):
+            return {k for key, v in node.items() for k in keys(v, f"{prefix}{key}.")}
+        return {prefix}
+
+    assert keys(prompts.load("nl", "telegram")) == keys(prompts.load("en", "telegram"))
+    assert keys(prompts.load("nl", "chart")) == keys(prompts.load("en", "chart"))

@@ -71,7 +71,15 @@ TYPING_EVERY = 4.0  # Telegram shows "typing" for about 5 seconds
 
 
 class SettingsError(ValueError):
-    """The environment does not describe a runnable bot."""
+    """The environment does not describe a runnable bot. `key` names the text in telegram.yaml `settings`."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(self.text(prompts.DEFAULT_LANGUAGE))
+
+    def text(self, lang: str) -> str:
+        return prompts.say(lang, "telegram", f"settings.{self.key}", **self.values)
 
 
 @dataclass(frozen=True)
@@ -93,11 +101,11 @@ class TelegramSettings:
         env = os.environ if env is None else env
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
         if not token:
-            raise SettingsError("TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather and export its token.")
+            raise SettingsError("missing_token")
         try:
             port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443") or 8443)
         except ValueError:
-            raise SettingsError("TELEGRAM_WEBHOOK_PORT must be a number") from None
+            raise SettingsError("bad_port", value=env.get("TELEGRAM_WEBHOOK_PORT", "")) from None
         settings = cls(
             token=token,
             api_url=(env.get("TELEGRAM_API_URL") or "").strip().rstrip("/") or None,
@@ -113,9 +121,9 @@ class TelegramSettings:
     def check(self) -> None:
         if self.webhook_url:
             if not self.webhook_secret:
-                raise SettingsError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not.")
+                raise SettingsError("missing_secret")
             if not _SECRET.match(self.webhook_secret):
-                raise SettingsError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -.")
+                raise SettingsError("bad_secret")
 
     @property
     def url_path(self) -> str:
@@ -555,8 +563,8 @@ def main(service: Any, env: Mapping[str, str] | None = None) -> int:
     try:
         settings = TelegramSettings.from_env(env)
     except SettingsError as exc:
-        log.error("%s", exc)
-        print(f"journeybot telegram: {exc}", file=sys.stderr)
+        lang = prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
+        print(exc.text(lang), file=sys.stderr)
         return 2
     run(service, settings)
     return 0
