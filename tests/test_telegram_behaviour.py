@@ -292,3 +292,24 @@ async def test_summary_command_mid_interview(harness: TelegramHarness, fake_tele
     assert step_of(questions(calls)[-1]) == "business.sector"  # and the interview carries on
     calls = await harness.send(command("export"))
     assert [c.method for c in calls if c.method in ("sendDocument", "sendPhoto")] == ["sendDocument", "sendPhoto"]
+
+
+async def test_a_sticker_gets_the_question_again(harness: TelegramHarness) -> None:
+    await harness.send(command("start"))
+    update = private_text("x")
+    del update["message"]["text"]
+    update["message"]["sticker"] = {
+        "file_id": "S1", "file_unique_id": "s1", "type": "regular", "width": 512, "height": 512,
+        "is_animated": False, "is_video": False,
+    }
+    calls = await harness.send(update)
+    assert any(prompts.say("en", "messages", "errors.required") in visible_text(t) for t in texts(calls))
+    assert step_of(questions(calls)[-1]) == "business.name"
+
+
+async def test_a_callback_too_old_to_answer_still_moves_on(harness: TelegramHarness, fake_telegram: FakeTelegram) -> None:
+    sector_q = questions(await begin(harness))[-1]
+    fake_telegram.fail_next("answerCallbackQuery", status=400)
+    calls = await harness.send(tap(sector_q, "bakery"))
+    assert step_of(questions(calls)[-1]) == "journey.goal"
+    assert answers(harness.service)["business.sector"]["v"] == "bakery"

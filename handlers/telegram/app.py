@@ -263,6 +263,14 @@ class TelegramBot:
         # Unknown commands: in private chats the engine says so; in groups they may be for another bot.
         app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, self.on_command))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
+        # A photo, sticker or voice note in a private chat: its caption (often empty) is the answer,
+        # so the engine asks again for a typed answer instead of the owner hearing nothing.
+        app.add_handler(
+            MessageHandler(
+                filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                self.on_other,
+            )
+        )
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_error_handler(self.on_error)
 
@@ -319,6 +327,12 @@ class TelegramBot:
             return
         await self.dispatch(update, context, Text(message.text))
 
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        await self.dispatch(update, context, Text(message.caption or ""))
+
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
@@ -343,8 +357,8 @@ class TelegramBot:
             same_step = [r for r in replies if r.type == "question" and r.step and same_step_key(tap.step, r.step)]
             errors = [r for r in replies if r.type == "error"]
             toast = render.say(lang, "stale_toast") if stale else (render.say(lang, "toggled") if same_step and not errors else None)
-            await query.answer(toast)
             answered = True
+            await _quietly(query.answer(toast))  # a query too old to answer must not stop the reply
             chat_id = message.chat.id
             rest = replies
             if stale:
@@ -465,11 +479,12 @@ def _is_stale(replies: list[Reply]) -> bool:
 
 
 async def _quietly(call: Awaitable[Any]) -> None:
-    """Edits are cosmetic: a message that is gone or unchanged must not fail the update."""
+    """Edits and callback answers are cosmetic: a message that is gone or unchanged, or a query
+    too old to answer, must not fail the update."""
     try:
         await call
     except BadRequest as exc:
-        log.info("edit skipped: %s", exc)
+        log.info("skipped: %s", exc)
 
 
 @contextlib.asynccontextmanager
