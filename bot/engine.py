@@ -162,6 +162,9 @@ class _Turn:
 
     # -- the turn --------------------------------------------------------
     def run(self, event: Event) -> Outcome:
+        if isinstance(event, Text) and "\x00" in event.text:
+            # NUL is the one character no database text column can hold (PostgreSQL refuses it)
+            event = Text(event.text.replace("\x00", ""))
         if self.state.lang is None and not self._language_event(event):
             hint = event.lang_hint if isinstance(event, Start) else None
             if hint:

@@ -1,0 +1,75 @@
+"""Two different businesses get visibly different advice that quotes their own answers."""
+from __future__ import annotations
+
+from tests.conftest import TODAY
+from bot.coach import build_report
+from bot.export import render_markdown
+from handlers.service import JourneyService, OwnerKey
+from tests.drive import type_lines
+from tests.scripts import B2B_EN, BAKERY_NL
+
+
+def finished(service: JourneyService, owner: OwnerKey, script: list[str]):
+    type_lines(service, owner, script)
+    view = service.view(owner, service.repo.current_journey_id(owner))
+    return view, build_report(view, TODAY)
+
+
+def test_bakery_and_consultant_get_their_own_advice(service: JourneyService):
+    bakery, bakery_report = finished(service, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
+    b2b, b2b_report = finished(service, OwnerKey("terminal", "local", "consultant"), B2B_EN)
+
+    assert bakery_report.language == "nl" and b2b_report.language == "en"
+    bakery_titles = {i.title for i in bakery_report.improvements}
+    b2b_titles = {i.title for i in b2b_report.improvements}
+    assert not bakery_titles & b2b_titles
+    assert {w.idea for w in bakery_report.wow_moments}.isdisjoint({w.idea for w in b2b_report.wow_moments})
+
+    # the lowest step comes first and quotes the owner's words
+    assert "Geen contact na het feest" in bakery_report.improvements[0].title
+    assert "We horen nooit hoe het feest was" in bakery_report.improvements[0].why
+    assert any("Proposal takes 3 weeks to arrive" in i.trigger for i in b2b_report.improvements)
+    assert any("Registration form asks too much" in i.why for i in b2b_report.improvements)
+    # every suggestion names the answer that triggered it
+    for report in (bakery_report, b2b_report):
+        assert all(i.trigger.strip("“”‘’ ") for i in report.improvements)
+        assert all(w.trigger.strip("“”‘’ ") for w in report.wow_moments)
+    # WOW ideas are tied to the persona's own answers
+    assert any("De uitnodigingen voor het feest zijn verstuurd" in w.idea for w in bakery_report.wow_moments)
+    assert any("Keep the systems running without hiring an IT team" in w.idea for w in b2b_report.wow_moments)
+    assert any("videobericht" in w.idea or "warm extraatje" in w.idea for w in bakery_report.wow_moments)
+
+    bakery_md = render_markdown(bakery, bakery_report, today=TODAY.isoformat())
+    b2b_md = render_markdown(b2b, b2b_report, today=TODAY.isoformat())
+    assert "Feestende Fenna" in bakery_md and "Careful Carl" not in bakery_md
+    assert "Careful Carl" in b2b_md and "Fenna" not in b2b_md
+
+
+def test_rules_of_the_method(service: JourneyService):
+    _, bakery = finished(service, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
+    _, b2b = finished(service, OwnerKey("terminal", "local", "consultant"), B2B_EN)
+    checks = {c.number: c for c in bakery.mistakes}
+    assert len(checks) == 7
+    assert checks[1].ok and not checks[2].ok  # talked to customers, no own data
+    b2b_checks = {c.number: c for c in b2b.mistakes}
+    assert not b2b_checks[1].ok and b2b_checks[2].ok
+    assert b2b_checks[6].ok  # sales, service, tech own steps
+    # channel gap: the consultant's persona reads LinkedIn and e-mail and compares, none of which ... comparison is missing
+    assert any("Comparison sites" in i.title for i in b2b.improvements)
+    # the ending rule: the consultant's journey ends on a 3/5 quarterly review
+    assert any(i.title.startswith("Make the ending stronger") and "Quarterly review" in i.title for i in b2b.improvements)
+    # waits are recognised as a pain of their own
+    assert any(i.title.startswith("Shorten or explain the wait") for i in b2b.improvements)
+    # Kano: the consultant delights with a free scan while steps score 2/5
+    assert any(i.title.startswith("Fix the must-haves") for i in b2b.improvements)
+    assert b2b.review_date == "2026-12-23"
+    assert b2b.calendar and {row.stage for row in b2b.calendar} <= {"Discovery", "Proposal", "Onboarding", "Partnership"}
+
+
+def test_summary_mid_way_lists_what_is_missing(service: JourneyService):
+    owner = OwnerKey("terminal", "local", "early")
+    type_lines(service, owner, ["en", "Bakery Bart", "1", "leads"])
+    view = service.view(owner, service.repo.current_journey_id(owner))
+    report = build_report(view, TODAY)
+    assert "Process mapped" in report.missing and "Persona name" in report.missing
+    assert report.summary and not report.wow_moments
