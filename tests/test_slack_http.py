@@ -121,3 +121,43 @@ async def test_bot_messages_and_edits_are_ignored(h: Harness) -> None:
     assert not h.slack.since(mark, "chat.postMessage")
     with h.service.repo.sessions() as session:
         assert session.scalar(select(func.count()).select_from(AnswerLog)) == 0
+
+
+async def test_a_first_dm_without_the_command_starts_in_the_users_language(h: Harness) -> None:
+    h.slack.add_user("U3", locale="nl-NL")
+    await h.signer.dm("U3", "hoi")
+    question = await h.next_question("U3", 0)
+    assert step_of(question) == "business.name"
+    assert "Weet ik niet" in [b["text"]["text"] for b in question.buttons()] or "weet" in question.all_text().lower()
+
+
+async def test_quick_messages_are_recorded_in_order(h: Harness) -> None:
+    await h.signer.command("U1", "")
+    await h.next_question("U1", 0)
+    await h.journeys.drain()
+    real_locale = h.journeys.locale
+    calls = []
+
+    async def slow_first_locale(client, owner):  # the first message's work stalls on a slow Slack call
+        calls.append(owner)
+        if len(calls) == 1:
+            await asyncio.sleep(0.5)
+        return await real_locale(client, owner)
+
+    h.journeys.locale = slow_first_locale  # type: ignore[method-assign]
+    sends = [h.signer.dm("U1", "Zon"), h.signer.dm("U1", "bakery")]
+    for coro in sends:
+        assert (await coro).status == 200
+    await h.journeys.drain()
+    with h.service.repo.sessions() as session:
+        rows = session.execute(select(AnswerLog.step, AnswerLog.raw).order_by(AnswerLog.id)).all()
+    assert [tuple(r) for r in rows] == [("business.name", "Zon"), ("business.sector", "bakery")]
+
+
+async def test_a_command_from_a_channel_points_to_the_dm(h: Harness) -> None:
+    await h.signer.command("U1", "", channel_id="C0GENERAL", response_url=h.slack.response_url("go"))
+    [note] = await h.slack.wait_for("response_url")
+    assert "direct message" in note.all_text() and note.params["response_type"] == "ephemeral"
+    question = await h.next_question("U1", 0)
+    assert question.channel == "DU1"
+    assert h.slack.calls_of("conversations.open")[0].params["users"] == "U1"

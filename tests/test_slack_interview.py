@@ -82,6 +82,7 @@ async def test_whole_interview_by_messages_and_buttons_ends_in_summary_and_files
                 assert "→" in update.all_text()
                 if value != action[-1]:
                     question = await h.next_question("U1", tap_mark)
+                mark = tap_mark  # the next question comes after the last tap
         if step == "stage.purchase.delights":
             break
         question = await h.next_question("U1", mark)

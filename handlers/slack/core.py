@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -37,6 +38,7 @@ class SlackJourneys:
     _dm: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
     _locale: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False)
     _background: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+    _locks: "weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock]" = field(default_factory=weakref.WeakValueDictionary, init=False)
 
     def __post_init__(self) -> None:
         self.sharing = Sharing(self.service.repo.engine)
@@ -88,6 +90,20 @@ class SlackJourneys:
         self._background.add(task)
         task.add_done_callback(self._done)
         return task
+
+    def spawn_for(self, owner: OwnerKey, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Like `spawn`, but one owner's work runs one at a time, in the order Slack delivered it
+        (two quick messages must not be recorded the other way round)."""
+        return self.spawn(self._serially(owner, work))
+
+    async def _serially(self, owner: OwnerKey, work: Awaitable[Any]) -> Any:
+        key = (owner.workspace, owner.user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        async with lock:
+            return await work
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._background.discard(task)

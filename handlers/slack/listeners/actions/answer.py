@@ -26,7 +26,7 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
         journeys.remember_dm(owner, channel)
-        journeys.spawn(journeys.guarded(client, owner, channel, tapped(journeys, client, owner, channel, body, action)))
+        journeys.spawn_for(owner, journeys.guarded(client, owner, channel, tapped(journeys, client, owner, channel, body, action)))
 
 
 async def tapped(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -191,7 +191,7 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
         owner = journeys.owner(team, body["user"]["id"])
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
-        journeys.spawn(journeys.guarded(client, owner, channel, _tap(journeys, client, owner, channel, action, respond), respond))
+        journeys.spawn_for(owner, journeys.guarded(client, owner, channel, _tap(journeys, client, owner, channel, action, respond), respond))
 
 
 async def _tap(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, action: dict[str, Any], respond: Respond) -> None:

@@ -43,7 +43,7 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
         channel = command.get("channel_id", "")
         journeys.remember_dm(owner, channel)
         sub, arg = parse(command.get("text", ""))
-        journeys.spawn(journeys.guarded(client, owner, channel, run(journeys, client, owner, channel, sub, arg, respond), respond))
+        journeys.spawn_for(owner, journeys.guarded(client, owner, channel, run(journeys, client, owner, channel, sub, arg, respond), respond))
 
 
 async def run(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, sub: str, arg: str, respond: Respond) -> None:

@@ -6,7 +6,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.events import Text
+import asyncio
+
+from bot.events import Start, Text
 from handlers.slack import render
 from handlers.slack.core import SlackJourneys
 
@@ -26,7 +28,13 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
         dedup = f"slack:{body.get('event_id')}" if body.get("event_id") else None
 
         async def work() -> None:
-            replies = await journeys.handle(client, owner, Text(text), dedup_key=dedup)
+            known = await asyncio.to_thread(journeys.service.repo.language, owner)
+            if known is None:
+                # A first message without /journey: greet in the user's Slack language and ask the first question.
+                hint = await journeys.locale(client, owner)
+                replies = await journeys.handle(client, owner, Start(lang_hint=hint), dedup_key=dedup)
+            else:
+                replies = await journeys.handle(client, owner, Text(text), dedup_key=dedup)
             await journeys.post_replies(client, owner, channel, replies)
 
-        journeys.spawn(journeys.guarded(client, owner, channel, work()))
+        journeys.spawn_for(owner, journeys.guarded(client, owner, channel, work()))
