@@ -2,9 +2,7 @@
 long answers, flood control, group chats, /forget, commands menu, ordering."""
 from __future__ import annotations
 
-import asyncio
 
-import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
 import prompts

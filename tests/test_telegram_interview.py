@@ -1,7 +1,6 @@
 """A whole interview through the real python-telegram-bot stack against the fake Bot API."""
 from __future__ import annotations
 
-import pytest
 
 from tests.fakes.telegram_api import FakeTelegram, command, private_text, visible_text
 from tests.fakes.telegram_fixtures import fake_telegram  # noqa: F401
