@@ -202,3 +202,20 @@ def test_the_sharing_store_itself_refuses_other_workspaces(tmp_path) -> None:
         assert sharing.contributions(journey_id) == [] and sharing.shares_in("slack", "T1", "C1") == []
     finally:
         service.close()
+
+
+def test_the_sharing_migration_matches_the_models(tmp_path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import store.sharing  # noqa: F401
+    from store.models import Base
+    from store.repository import Repository
+
+    repo = Repository.open(f"sqlite:///{tmp_path}/m.db")
+    try:
+        with repo.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert [d for d in diff if any(name in str(d) for name in ("journey_shares", "contributions"))] == []
+    finally:
+        repo.close()
