@@ -219,3 +219,33 @@ def test_the_sharing_migration_matches_the_models(tmp_path) -> None:
         assert [d for d in diff if any(name in str(d) for name in ("journey_shares", "contributions"))] == []
     finally:
         repo.close()
+
+
+async def test_summary_lands_in_the_shared_channel_and_forget_removes_contributions(h: Harness) -> None:
+    await share(h)
+    await h.signer.command("U2", "contribute", channel_id=TEAM_CHANNEL, response_url=h.slack.response_url("c1"))
+    stages = await reply_to(h, "c1")
+    touchpoints = await tap_ephemeral(h, "U2", button(stages, "Purchase"), "c2")
+    scale = await tap_ephemeral(h, "U2", button(touchpoints, "Checkout"), "c3")
+    await tap_ephemeral(h, "U2", button(scale, "4"), "c4")
+
+    # asked in the shared channel: the summary and the files land there, for the team to see
+    mark = h.slack.mark()
+    await h.signer.command("U1", "summary", channel_id=TEAM_CHANNEL)
+    await h.slack.wait_for("files.completeUploadExternal", count=2, since=mark, timeout=20)
+    assert {u.channel for u in h.slack.completed_uploads()} == {TEAM_CHANNEL}
+    # asked in a channel it is not shared with: it goes to the owner's DM instead
+    mark = h.slack.mark()
+    await h.signer.command("U1", "export", channel_id="C0RANDOM", response_url=h.slack.response_url("e1"))
+    await h.slack.wait_for("files.completeUploadExternal", since=mark, timeout=20)
+    assert h.slack.completed_uploads("DU1")
+    assert "direct message" in (await reply_to(h, "e1")).all_text()
+
+    # the teammate asks to forget everything about them: their contributions go too
+    mark = h.slack.mark()
+    await h.signer.command("U2", "forget")
+    confirm = await h.next_question("U2", mark)
+    await h.tap("U2", confirm, "yes")
+    await h.slack.wait_for("chat.postMessage", since=mark, predicate=lambda c: c.channel == "DU2" and "deleted" in c.all_text())
+    with h.service.repo.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Contribution)) == 0

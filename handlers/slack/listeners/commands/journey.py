@@ -66,6 +66,10 @@ async def run(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, 
     if sub not in MOVING | INFORMING:
         await journeys.tell(client, owner, channel, "help", respond)
         return
+    if await asyncio.to_thread(journeys.service.repo.language, owner) is None:
+        # Someone who never talked to the bot (a teammate, say): settle their language from their
+        # Slack locale first, so the command is answered instead of a language question.
+        await journeys.handle(client, owner, Start(lang_hint=await journeys.locale(client, owner) or "en"))
     replies = await journeys.handle(client, owner, Command(sub, arg))
     if sub in ("summary", "export"):
         target = await delivery_channel(journeys, client, owner, channel, replies)
