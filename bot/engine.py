@@ -69,6 +69,7 @@ class Logged:
 class Context:
     journeys: Callable[[], list[JourneyRef]] = list
     flow: Flow = field(default_factory=default_flow)
+    lang_hint: str | None = None  # the platform's idea of the owner's language (Telegram language_code)
 
 
 @dataclass
@@ -166,7 +167,7 @@ class _Turn:
             # NUL is the one character no database text column can hold (PostgreSQL refuses it)
             event = Text(event.text.replace("\x00", ""))
         if self.state.lang is None and not self._language_event(event):
-            hint = event.lang_hint if isinstance(event, Start) else None
+            hint = event.lang_hint if isinstance(event, Start) and event.lang_hint else self.ctx.lang_hint
             if hint:
                 self.state.lang = prompts.normalise_language(hint)
                 self.say("info", self.msg("welcome"))

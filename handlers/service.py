@@ -70,7 +70,7 @@ class JourneyService:
     # -- the conversation -------------------------------------------------------
     def handle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None) -> list[Reply]:
         try:
-            return self.repo.handle(owner, event, dedup_key=dedup_key)
+            return self.repo.handle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint)
         except StoreUnavailable as exc:
             log.warning("store unavailable for %s event: %s", owner.channel, exc)
             lang = prompts.normalise_language(lang_hint)

@@ -47,6 +47,7 @@ class TerminalChat:
         self.console = Console(file=stdout, highlight=False, force_terminal=None if stdout.isatty() else False)
         self.question: Reply | None = None
         self.lang = "en"
+        self.lang_known = False
 
     def t(self, key: str, **values: Any) -> str:
         return prompts.say(self.lang, "terminal", key, **values)
@@ -80,9 +81,11 @@ class TerminalChat:
         return parse_input(line)
 
     def send(self, event: Event) -> None:
-        replies = self.service.handle(self.owner, event, lang_hint=self.lang)
+        # the terminal has no idea of the owner's language until the owner picked one
+        replies = self.service.handle(self.owner, event, lang_hint=self.lang if self.lang_known else None)
         for reply in replies:
-            self.lang = reply.lang
+            if reply.step != "meta.language":
+                self.lang, self.lang_known = reply.lang, True
             self.render(reply)
 
     # -- rendering ------------------------------------------------------------

@@ -79,11 +79,11 @@ class Repository:
                 raise
         raise AssertionError("unreachable")
 
-    def handle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None) -> list[Reply]:
-        return self.transaction(lambda session: self._handle(session, owner, event, dedup_key))
+    def handle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None) -> list[Reply]:
+        return self.transaction(lambda session: self._handle(session, owner, event, dedup_key, lang_hint))
 
     # -- the step ----------------------------------------------------------
-    def _handle(self, session: Session, key: OwnerKey, event: Event, dedup_key: str | None) -> list[Reply]:
+    def _handle(self, session: Session, key: OwnerKey, event: Event, dedup_key: str | None, lang_hint: str | None = None) -> list[Reply]:
         owner = self._owner(session, key, create=True)
         assert owner is not None
         if dedup_key is not None:
@@ -94,7 +94,7 @@ class Repository:
         conversation = self._conversation(session, owner)
         journey = self._journey(session, owner.id, conversation.journey_id)
         state = _state_of(conversation, journey)
-        ctx = interview.Context(journeys=lambda: self._journey_refs(session, owner.id))
+        ctx = interview.Context(journeys=lambda: self._journey_refs(session, owner.id), lang_hint=lang_hint)
         outcome = interview.handle(state, event, ctx)
         replies = list(outcome.replies)
 
