@@ -91,3 +91,25 @@ def test_configuration() -> None:
     assert any(type(h).__name__ == "AsyncRateLimitErrorRetryHandler" for h in client.retry_handlers)
     with pytest.raises(ConfigError):
         build_app(env={"SLACK_BOT_TOKEN": "xoxb-1"})  # HTTP mode needs the signing secret
+
+
+def test_socket_mode_is_chosen_by_the_app_token(tmp_path, monkeypatch) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from handlers.service import JourneyService
+    from handlers.slack import app as slack_app
+
+    started: list[str] = []
+
+    async def fake_start(self) -> None:  # no network: record the token and stop
+        started.append(self.app_token)
+
+    monkeypatch.setattr(AsyncSocketModeHandler, "start_async", fake_start)
+    monkeypatch.setattr(slack_app.AsyncApp, "start", lambda *a, **k: started.append("http"))
+    service = JourneyService.from_env({"DATABASE_URL": f"sqlite:///{tmp_path}/s.db", "JOURNEYBOT_LLM": "off"})
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-abc"}
+    slack_app.run(port=3999, env=env, service=service)
+    assert started[-1] == "xapp-1-abc"
+    slack_app.run(port=3999, env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, service=service)
+    assert started[-1] == "http"
+    service.close()

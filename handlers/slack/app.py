@@ -75,16 +75,25 @@ async def same_workspace(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt's
     return await next()
 
 
+async def socket_mode(app: AsyncApp, app_token: str) -> None:
+    """Connect to Slack over Socket Mode (the handler needs a running event loop) until stopped."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(app, app_token)
+    try:
+        await handler.start_async()
+    finally:
+        await handler.close_async()
+
+
 def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, service: JourneyService | None = None) -> None:
     """Serve until interrupted: HTTP on `port` at /slack/events, or Socket Mode with SLACK_APP_TOKEN."""
     env = os.environ if env is None else env
     app, _ = build_app(service, env=env)
     app_token = env.get("SLACK_APP_TOKEN", "").strip()
     if app_token:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
         log.info("journeybot: Slack in Socket Mode")
-        asyncio.run(AsyncSocketModeHandler(app, app_token).start_async())
+        asyncio.run(socket_mode(app, app_token))
         return
     log.info("journeybot: Slack over HTTP on port %d, path %s", port, PATH)
     app.start(port=port, path=PATH)
