@@ -161,3 +161,14 @@ async def test_a_command_from_a_channel_points_to_the_dm(h: Harness) -> None:
     question = await h.next_question("U1", 0)
     assert question.channel == "DU1"
     assert h.slack.calls_of("conversations.open")[0].params["users"] == "U1"
+
+
+async def test_rate_limited_posts_are_retried(h: Harness) -> None:
+    h.slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+    await h.signer.command("U1", "")
+    [question] = await h.slack.wait_for(
+        "chat.postMessage", predicate=lambda c: bool(c.response and c.response.get("ok") and c.buttons())
+    )
+    assert step_of(question) == "business.name"
+    refused = [c for c in h.slack.calls_of("chat.postMessage") if c.response and c.response.get("error") == "ratelimited"]
+    assert len(refused) == 1
