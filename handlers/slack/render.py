@@ -172,7 +172,7 @@ def progress_text(lang: str, reply: Reply) -> str:
     p = reply.progress
     if p is None:
         return ""
-    section_name = prompts.say(lang, "messages", f"sections.{p.section}")
+    section_name = str(prompts.load(lang, "messages").get("sections", {}).get(p.section, ""))  # tolerate new sections
     if p.stage_index:
         return t(
             lang,
