@@ -13,6 +13,7 @@ from bot import texts
 from bot.events import Choice, Command, Event, Start, Text, same_step
 from bot.flow import Flow, Step, default_flow, plan
 from bot.replies import Option, Progress, Reply
+from bot.templates import proposed_touchpoints, sector_template
 
 DONT_KNOW = "__dont_know__"
 DONE = "__done__"
@@ -34,6 +35,7 @@ class State:
     paused: bool = False
     complete: bool = False
     selection: list[str] = field(default_factory=list)
+    followup: str | None = None  # the step whose vague answer already got its one follow-up
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def conversation_fields(self) -> dict[str, Any]:
@@ -44,6 +46,7 @@ class State:
             "paused": self.paused,
             "complete": self.complete,
             "selection": list(self.selection),
+            "followup": self.followup,
         }
 
 
@@ -229,7 +232,11 @@ class _Turn:
         if step is None:
             return
         self.state.cursor = step.key
-        lines = [texts.question_text(self.lang, step, self.state.answers)]
+        proposal = self.proposals(step)
+        lines = [texts.question_text(self.lang, step, self.state.answers, proposal=", ".join(proposal or []))]
+        if proposal and step.id != "journey.stages":
+            keep = self.msg("use_suggestion")
+            lines.append(self.msg("suggestion", sector=self.sector_label(), items=", ".join(proposal), keep=keep))
         entry = self.state.answers.get(step.key)
         if entry:
             lines.append(self.msg("current_answer", answer=texts.display_value(self.lang, step.id, entry)))
@@ -254,9 +261,10 @@ class _Turn:
             opts = [Option(v, texts.option_label(self.lang, step.id, v)) for v in step.template.options]
         if step.kind == "multi_choice":
             opts.append(Option(DONE, self.msg("buttons.done")))
-        if step.kind == "list" and step.template.default:
-            opts.append(Option(KEEP, str(texts.questions(self.lang)[step.id]["keep"])))
-        else:
+        if step.kind == "list" and self.proposals(step):
+            label = texts.questions(self.lang)[step.id].get("keep") or self.msg("use_suggestion")
+            opts.append(Option(KEEP, str(label)))
+        if step.id != "journey.stages":
             opts.append(Option(DONT_KNOW, self.msg("buttons.dont_know")))
         if step.optional:
             opts.append(Option(SKIP, self.msg("buttons.skip")))
@@ -497,11 +505,17 @@ class _Turn:
             self.cmd_skip("")
             return
         if raw == DONT_KNOW or (not is_choice and matches_word(raw, "dont_know_words")):
-            if step.kind == "list" and step.template.default:
-                self.record(step, raw, self.default_list(step), "ok")
+            if step.id == "journey.stages":
+                self.record(step, raw, self.proposals(step), "ok")
             else:
                 self.record(step, raw, None, "unknown")
             self.advance(after=step)
+            return
+        if step.template.sharpen and self.state.followup != step.key and self.is_vague(step, raw):
+            self.state.followup = step.key
+            example = texts.questions(self.lang)[step.id].get("example", "")
+            self.say("info", self.msg("sharpen", example=example))
+            self.show_question()
             return
         try:
             value = self.parse(step, raw, is_choice)
@@ -514,9 +528,33 @@ class _Turn:
         self.record(step, raw, value, "ok")
         self.advance(after=step)
 
-    def default_list(self, step: Step) -> list[str]:
-        names = texts.questions(self.lang)[step.id]["default"]
-        return [str(names.get(v, v)) for v in step.template.default]
+    def sector(self) -> str:
+        entry = self.state.answers.get("business.sector")
+        return str(entry["v"]) if entry and entry.get("s") == "ok" and entry.get("v") else ""
+
+    def sector_label(self) -> str:
+        sector = self.sector()
+        return texts.option_label(self.lang, "business.sector", sector) if sector else ""
+
+    def proposals(self, step: Step) -> list[str] | None:
+        """What the interview proposes for a list step: the sector's template, or the default stages."""
+        if step.id == "journey.stages":
+            template = sector_template(self.lang, self.sector())
+            if template:
+                return [stage.name for stage in template]
+            names = texts.questions(self.lang)[step.id]["default"]
+            return [str(names.get(v, v)) for v in step.template.default]
+        if step.id == "stage.touchpoints":
+            return proposed_touchpoints(self.lang, self.sector(), step.stage_name) or None
+        return None
+
+    @staticmethod
+    def is_vague(step: Step, raw: str) -> bool:
+        """Too vague to act on: a catch-all word, or one word where a description is asked."""
+        folded = " ".join(raw.casefold().replace("’", "'").strip(" .!?,;:").split())
+        if any(folded in prompts.load(lang, "messages")["vague_words"] for lang in prompts.LANGUAGES):
+            return True
+        return step.kind == "long_text" and len(folded.split()) == 1
 
     def parse(self, step: Step, raw: str, is_choice: bool) -> Any:
         text = raw.strip()
@@ -542,8 +580,11 @@ class _Turn:
         if kind == "multi_choice":
             return self.parse_multi(step, text, is_choice)
         if kind == "list":
-            if text == KEEP or (step.template.default and not is_choice and matches_word(text, "keep_words")):
-                return self.default_list(step)
+            proposal = self.proposals(step)
+            if proposal and (text == KEEP or (not is_choice and matches_word(text, "keep_words"))):
+                return proposal
+            if text == KEEP:
+                raise _Invalid("list_empty")
             return self.parse_list(text)
         raise ValueError(kind)
 
@@ -603,6 +644,7 @@ class _Turn:
     def record(self, step: Step, raw: str, value: Any, status: str) -> None:
         self.state.answers[step.key] = {"v": value, "s": status}
         self.state.selection = []
+        self.state.followup = None
         self.out.logged.append(Logged(key=step.key, raw=raw, value=value, status=status))
         self.out.answers_changed = True
         self._plan = None

@@ -27,6 +27,7 @@ class StepTemplate:
     other: bool = False
     options: tuple[str, ...] = ()
     default: tuple[str, ...] = ()
+    sharpen: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,10 @@ class Flow:
     stage_steps: tuple[StepTemplate, ...]  # before the touchpoints of a stage
     touchpoint_steps: tuple[StepTemplate, ...]
     stage_tail: tuple[StepTemplate, ...]  # after the touchpoints of a stage
+    tail: tuple[StepTemplate, ...] = ()  # asked once, after all stages
 
     def template(self, template_id: str) -> StepTemplate:
-        for t in self.head + self.stage_steps + self.touchpoint_steps + self.stage_tail:
+        for t in self.head + self.stage_steps + self.touchpoint_steps + self.stage_tail + self.tail:
             if t.id == template_id:
                 return t
         raise KeyError(template_id)
@@ -86,6 +88,7 @@ def _template(raw: Mapping[str, Any]) -> StepTemplate:
         other=bool(raw.get("other", False)),
         options=options,
         default=tuple(str(d) for d in raw.get("default", ())),
+        sharpen=bool(raw.get("sharpen", False)),
     )
 
 
@@ -94,6 +97,8 @@ def parse_flow(raw: Mapping[str, Any]) -> Flow:
     stage_steps: list[StepTemplate] = []
     touchpoint_steps: list[StepTemplate] = []
     stage_tail: list[StepTemplate] = []
+    tail: list[StepTemplate] = []
+    seen_stages = False
     for item in raw["steps"]:
         if item.get("repeat") == "stage":
             seen_touchpoints = False
@@ -105,6 +110,9 @@ def parse_flow(raw: Mapping[str, Any]) -> Flow:
                     stage_tail.append(_template(inner))
                 else:
                     stage_steps.append(_template(inner))
+            seen_stages = True
+        elif seen_stages:
+            tail.append(_template(item))
         else:
             head.append(_template(item))
     return Flow(
@@ -114,6 +122,7 @@ def parse_flow(raw: Mapping[str, Any]) -> Flow:
         stage_steps=tuple(stage_steps),
         touchpoint_steps=tuple(touchpoint_steps),
         stage_tail=tuple(stage_tail),
+        tail=tuple(tail),
     )
 
 
@@ -172,6 +181,9 @@ def iter_plan(flow: Flow, answers: Mapping[str, Any]) -> Iterator[Step]:
                 )
         for t in flow.stage_tail:
             yield Step(key=stage_key(slug, t.id), template=t, **stage)
+    if names:
+        for t in flow.tail:
+            yield Step(key=t.id, template=t)
 
 
 def field_name(template_id: str) -> str:

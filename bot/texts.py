@@ -31,7 +31,7 @@ def default_stage_names(lang: str) -> list[str]:
     return list(questions(lang)["journey.stages"]["default"].values())
 
 
-def placeholders(lang: str, step: Step, answers: Mapping[str, Any]) -> dict[str, Any]:
+def placeholders(lang: str, step: Step, answers: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     fallback = prompts.load(lang, "messages")["fallback"]
     return {
         "business": answer_text(answers, "business.name") or fallback["business"],
@@ -40,13 +40,14 @@ def placeholders(lang: str, step: Step, answers: Mapping[str, Any]) -> dict[str,
         "stage_index": step.stage_index,
         "stage_count": step.stage_count,
         "touchpoint": step.touchpoint_name,
-        "default_stages": ", ".join(default_stage_names(lang)),
+        "proposal": ", ".join(default_stage_names(lang)),
+        **extra,
     }
 
 
-def question_text(lang: str, step: Step, answers: Mapping[str, Any]) -> str:
+def question_text(lang: str, step: Step, answers: Mapping[str, Any], **extra: Any) -> str:
     template = questions(lang)[step.id]["text"]
-    return template.format_map(_Blank(placeholders(lang, step, answers)))
+    return template.format_map(_Blank(placeholders(lang, step, answers, **extra)))
 
 
 def step_label(lang: str, step: Step, answers: Mapping[str, Any] | None = None) -> str:

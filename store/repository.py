@@ -254,6 +254,7 @@ def _state_of(conversation: Conversation, journey: Journey | None, **override: A
         paused=bool(saved.get("paused", False)),
         complete=bool(saved.get("complete", False)) if journey is not None else False,
         selection=list(saved.get("selection") or []),
+        followup=saved.get("followup"),
         answers=dict(journey.answers) if journey is not None else {},
     )
     if journey is None and conversation.journey_id is not None:

@@ -23,28 +23,35 @@ BAKERY_NL = [
     "Instagram-post van een vriendin, Zoeken op Google",
     "social", "4", "/skip", "marketing",
     "website", "3", "Website laadt traag op mobiel", "tech",
+    "interviews",
     "Taartfoto's op Instagram",
     # Overweging
     "Reviews lezen, Vragen via WhatsApp",
     "review_site", "3", "/skip", "marketing",
     "whatsapp", "2", "Pas na twee dagen antwoord", "service",
+    "interviews, data",
     "/skip",
     # Aankoop
     "Bestellen in de winkel",
     "shop", "4", "/skip", "sales",
+    "gut",
     "/skip",
     # Levering
     "Taart ophalen",
     "shop", "2", "Rij van twintig minuten op zaterdag", "delivery",
+    "interviews",
     "/skip",
     # Loyaliteit
     "Geen contact na het feest",
     "weet ik niet", "1", "We horen nooit hoe het feest was", "weet ik niet",
+    "gut",
     "/skip",
     # Aanbeveling
     "Foto delen in de groepsapp",
     "whatsapp", "3", "/skip", "outside",
+    "gut",
     "/skip",
+    "monthly",
 ]
 
 B2B_EN = [
@@ -69,19 +76,24 @@ B2B_EN = [
     "LinkedIn article, Webinar",
     "social", "4", "/skip", "marketing",
     "website", "3", "Registration form asks too much", "marketing",
+    "data",
     "/skip",
     # Proposal
     "Sales call, Written proposal",
     "phone", "4", "/skip", "sales",
     "email", "2", "Proposal takes 3 weeks to arrive", "sales",
+    "data, gut",
     "The security scan we run for free",
     # Onboarding
     "Kick-off meeting, Account migration",
     "in_person", "5", "/skip", "service",
     "website", "2", "Passwords reset without warning", "tech",
+    "gut",
     "/skip",
     # Partnership
     "Quarterly review",
     "in_person", "3", "Report is a generic PDF", "service",
+    "gut",
     "/skip",
+    "quarterly",
 ]

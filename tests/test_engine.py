@@ -64,7 +64,7 @@ def test_back_changes_the_previous_answer_and_returns():
 
 
 def test_skip_only_optional_steps_or_keeps_an_answer():
-    state = say(start(), "Bakery Bart", "1", "leads", "first order", "fresh bread").state
+    state = say(start(), "Bakery Bart", "1", "leads", "first order", "fresh bread every morning").state
     out = say(state, "/skip")
     assert out.state.answers["concept.sacrifice"]["s"] == "skipped"
     assert out.replies[-1].step == "persona.name"
@@ -88,10 +88,10 @@ def test_bad_input_reasks_and_stores_nothing():
         assert out.replies[0].type == "error" and hint in out.replies[0].text
         assert out.replies[-1].step == "business.name"
         assert not out.logged and not out.state.answers
-    state = say(state, "Bart", "1", "leads", "order", "bread", "/skip", "Brenda", "mum", "health", "time", "/skip").state
+    state = say(state, "Bart", "1", "leads", "first order", "fresh bread daily", "/skip", "Brenda", "mum of two", "healthy breakfast", "no time left", "/skip").state
     out = say(state, "google, carrier pigeon")  # persona.channels takes free text too
     assert out.state.answers["persona.channels"]["v"] == ["google", "carrier pigeon"]
-    state = say(out.state, "reviews", "hungry kids").state
+    state = say(out.state, "good reviews online", "hungry kids at home").state
     out = say(state, "telepathy")
     assert out.replies[0].type == "error" and "telepathy" in out.replies[0].text
     assert "persona.source" not in out.state.answers
@@ -106,7 +106,7 @@ def test_bad_input_reasks_and_stores_nothing():
 
 
 def test_multi_choice_toggles_then_done():
-    state = say(start(), "Bart", "1", "leads", "order", "bread", "/skip", "Brenda", "mum", "health", "time", "/skip").state
+    state = say(start(), "Bart", "1", "leads", "first order", "fresh bread daily", "/skip", "Brenda", "mum of two", "healthy breakfast", "no time left", "/skip").state
     out = handle(state, Choice(DONE, "persona.channels"))
     assert out.replies[0].type == "error"
     out = handle(state, Choice("google", "persona.channels"))
@@ -118,7 +118,7 @@ def test_multi_choice_toggles_then_done():
 
 
 def test_stages_can_be_kept_renamed_dropped_or_added():
-    base = say(start(), "Bart", "1", "leads", "order", "bread", "/skip", "Brenda", "mum", "health", "time", "/skip", "google", "reviews", "kids", "gut").state
+    base = say(start(), "Bart", "1", "leads", "first order", "fresh bread daily", "/skip", "Brenda", "mum of two", "healthy breakfast", "no time left", "/skip", "google", "good reviews online", "hungry kids at home", "gut").state
     kept = handle(base, Choice(KEEP, "journey.stages"))
     assert kept.state.answers["journey.stages"]["v"][0] == "Awareness" and len(kept.state.answers["journey.stages"]["v"]) == 6
     assert kept.replies[-1].step == "stage.awareness.touchpoints"
@@ -204,9 +204,45 @@ def test_unknown_command_and_dutch_aliases():
 
 
 def test_completion_says_done_and_asks_for_the_summary():
-    state = say(start(), "B", "1", "leads", "o", "p", "/skip", "P", "r", "g", "pa", "/skip", "google", "t", "tr", "gut", "Only").state
-    out = say(state, "Shop visit", "shop", "5", "/skip", "sales", "/skip")
+    state = say(start(), "B", "other", "leads", "first order", "good bread daily", "/skip", "Pia", "young mum", "good food fast",
+                "no time at all", "/skip", "google", "friends who tried it", "an empty fridge", "gut", "Only").state
+    out = say(state, "Shop visit", "shop", "5", "/skip", "sales", "gut", "/skip")
+    assert out.replies[-1].step == "journey.review" and out.replies[-1].choices[0].value == "monthly"
+    out = say(out.state, "1")
     assert [r.type for r in out.replies] == ["done", "summary"]
     assert out.state.complete and out.state.cursor is None
     again = say(out.state, "/back")
-    assert again.replies[-1].step == "stage.only.delights" and not again.state.complete
+    assert again.replies[-1].step == "journey.review" and not again.state.complete
+
+
+def test_a_vague_answer_gets_exactly_one_follow_up():
+    state = say(start(), "Bakery Bart", "1", "leads", "a first birthday cake order").state
+    out = say(state, "everything")
+    assert out.replies[0].type == "info" and "For example" in out.replies[0].text
+    assert out.replies[-1].step == "concept.promise" and not out.logged
+    again = say(out.state, "good")
+    assert again.state.answers["concept.promise"]["v"] == "good", "the second answer is accepted as given"
+    assert again.replies[-1].step == "concept.sacrifice"
+    persona = say(again.state, "/skip", "iedereen")
+    assert persona.replies[0].type == "info" and persona.replies[-1].step == "persona.name"
+    sharp = say(state, "Cakes that look exactly like the photo")
+    assert sharp.replies[0].type == "question" and sharp.state.answers["concept.promise"]["s"] == "ok"
+
+
+def test_sector_template_proposes_stages_and_touchpoints():
+    state = say(start("nl"), "Kapsalon Knip", "2", "leads", "een eerste knipbeurt boeken").state
+    state = say(state, "Een kapsel dat thuis ook goed zit", "/skip", "Stijlvolle Sanne", "student van twintig",
+                "er goed uitzien zonder veel moeite", "geen tijd en weinig geld", "/skip", "instagram",
+                "foto's van echt werk", "een feest volgende week", "interviews").state
+    ask = handle(state, Command("status"))
+    question = ask.replies[-1]
+    assert question.step == "journey.stages" and "Afspraak maken" in question.text
+    out = handle(state, Choice(KEEP, "journey.stages"))
+    assert out.state.answers["journey.stages"]["v"][2] == "Afspraak maken"
+    touch = out.replies[-1]
+    assert touch.step == "stage.bewustwording.touchpoints"
+    assert "Instagram voor-en-na" in touch.text and touch.choices[0].value == KEEP
+    accepted = handle(out.state, Choice(KEEP, touch.step))
+    assert accepted.state.answers[touch.step]["v"] == ["Instagram voor-en-na", "Nieuw kapsel van een vriendin"]
+    corrected = say(out.state, "Instagram voor-en-na\nEtalage")
+    assert corrected.state.answers[touch.step]["v"] == ["Instagram voor-en-na", "Etalage"]

@@ -55,8 +55,8 @@ def full_script(text: str) -> list[str]:
     line = text.replace(",", " ").replace(";", " ").replace("\n", " ")
     return [
         "en", text, "1", "leads", text, text, "/skip", text, text, text, text, "/skip", "google", text, text, "gut",
-        f"Awareness\n{line}", line, "social", "2", text, "marketing", "/skip",
-        "Second touch", "website", "4", "/skip", "tech", text,
+        f"Awareness\n{line}", line, "social", "2", text, "marketing", "gut", "/skip",
+        "Second touch", "website", "4", "/skip", "tech", "data", text, "monthly",
     ]
 
 

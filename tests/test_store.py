@@ -90,7 +90,7 @@ def test_owners_never_see_each_other(service: JourneyService):
 
 
 def test_several_journeys_per_owner(service: JourneyService):
-    type_lines(service, ALICE, ["en", "Bakery Bart", "1", "leads", "order", "bread", "/skip", "Brenda"])
+    type_lines(service, ALICE, ["en", "Bakery Bart", "1", "leads", "a first order", "fresh bread daily", "/skip", "Brenda"])
     first = service.repo.current_journey_id(ALICE)
     replies = service.handle(ALICE, Command("new"))
     assert replies[-1].step == "business.name"

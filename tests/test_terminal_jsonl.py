@@ -11,7 +11,7 @@ from store.models import AnswerLog
 from tests.jsonl_chat import JsonlChat
 from tests.scripts import B2B_EN, BAKERY_NL
 
-DUTCH_STAGES = ["Bewustwording", "Overweging", "Aankoop", "Levering en gebruik", "Loyaliteit", "Aanbeveling"]
+DUTCH_STAGES = ["Bewustwording", "Overweging", "Bestellen", "Ophalen en proeven", "Terugkomen", "Aanbevelen"]
 
 
 def run_script(chat: JsonlChat, script: list[str]) -> list[dict]:
