@@ -36,6 +36,7 @@ TAPPED = {
     "concept.sacrifice": ["__skip__"],
     "persona.channels": ["instagram", "google", "__done__"],
     "persona.source": ["interviews", "__done__"],
+    "journey.review": ["monthly"],
 }
 TOUCHPOINTS = {"awareness": "Instagram post, Friend's tip", "purchase": "Checkout"}
 FEELINGS = {"awareness.tp1": "4", "awareness.tp2": "5", "purchase.tp1": "2"}
@@ -72,6 +73,12 @@ async def answer(harness: TelegramHarness, q) -> list:
         return await harness.send(command("skip"))
     if field == "team":
         return await harness.send(tap(q, "marketing"))
+    if field == "evidence":
+        calls = await harness.send(tap(q, "interviews"))
+        edited = [c for c in calls if c.method == "editMessageText" and c.buttons()]
+        current = type(q)(q.method, q.params, result=edited[-1].result)
+        current.params = edited[-1].params
+        return await harness.send(tap(current, "__done__"))
     if field == "delights":
         return await harness.send(private_text("a hand-written card with the cake"))
     raise AssertionError(f"unexpected step {step}")
@@ -91,7 +98,7 @@ async def test_a_whole_interview_ends_in_summary_document_and_chart(
         calls = await answer(harness, q)
     else:
         raise AssertionError("the interview did not end")
-    assert seen[0] == "business.name" and "stage.purchase.delights" == seen[-1]
+    assert seen[0] == "business.name" and "journey.review" == seen[-1]
     assert {"persona.channels", "stage.awareness.tp2.feeling", "stage.purchase.tp1.team"} <= set(seen)
 
     # Every tap was answered, and tapped single choices lost their keyboard and show the answer.
