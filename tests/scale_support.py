@@ -1,0 +1,164 @@
+"""Helpers for the scale-out tests: answers that fit any step, workers that run in other processes,
+and the invariants checked on the answer log and the answers of one conversation.
+
+One interview (after choosing the language) has exactly 35 steps when "I don't know" is given
+wherever a list or choice is asked: 14 steps that take any text (business.name .. persona.trigger),
+then 21 that take "I don't know" (persona.source, journey.stages -> the 6 default stages, per stage
+touchpoints/evidence/delights, journey.review). Several senders share these answers between them;
+because every answer is unique, the log shows which answer landed on which step.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any, Sequence
+
+from sqlalchemy import select
+
+from bot.engine import Context
+from bot.events import Start, parse_input
+from bot.flow import default_flow, plan
+from handlers.service import JourneyService
+from store.db import database_url
+from store.models import AnswerLog, Conversation, Journey, Owner
+from store.repository import OwnerKey, Repository
+
+TEXT_STEPS = 14
+UNKNOWN_STEPS = 21
+TOTAL_STEPS = TEXT_STEPS + UNKNOWN_STEPS
+_DONT_KNOW = "i don't know"
+
+
+def text_answer(sender: int, n: int) -> str:
+    """A unique free-text answer (no list separators, so a list or multi-choice step takes it whole)."""
+    return f"sender {sender} answer {n} ✓"
+
+
+def dont_know_answer(index: int) -> str:
+    """A unique spelling of "I don't know": the engine folds case, so 512 distinct raw texts."""
+    letters = [i for i, c in enumerate(_DONT_KNOW) if c.isalpha()]
+    chars = list(_DONT_KNOW)
+    for bit, position in enumerate(letters):
+        if (index >> bit) & 1:
+            chars[position] = chars[position].upper()
+    return "".join(chars)
+
+
+def share(items: Sequence[str], senders: int, me: int) -> list[str]:
+    return [item for i, item in enumerate(items) if i % senders == me]
+
+
+def interview_answers() -> tuple[list[str], list[str]]:
+    """(text answers, don't-know answers) for one whole interview, all distinct."""
+    texts = [text_answer(i % 7, i) for i in range(TEXT_STEPS)]
+    unknowns = [dont_know_answer(i + 1) for i in range(UNKNOWN_STEPS)]
+    return texts, unknowns
+
+
+def open_service(url: str, *, migrate: bool = True, pool_size: int = 5) -> JourneyService:
+    return JourneyService(Repository.open(database_url({"DATABASE_URL": url}), migrate=migrate, pool_size=pool_size))
+
+
+def send_all(service: JourneyService, owner: OwnerKey, lines: Sequence[str], dedup: Sequence[str | None] | None = None) -> list[tuple[str, list[str]]]:
+    """Send lines one by one; return (line, reply types) for each."""
+    out = []
+    for i, line in enumerate(lines):
+        key = dedup[i] if dedup is not None else None
+        replies = service.handle(owner, parse_input(line), dedup_key=key)
+        out.append((line, [r.type for r in replies]))
+    return out
+
+
+# -- work run in another process (module level so that `spawn` can pickle it) ----------------
+def process_worker(url: str, me: int, senders: int, owners: list[tuple[str, str, str]], barrier: Any, results: Any) -> None:
+    """One of several processes answering for the same conversations at once.
+
+    For every owner: the text answers (barrier), the don't-know answers (barrier). Then, for
+    one more owner, every process sends the *same* events with the same dedup keys at once
+    (a platform redelivering an update to another process).
+    """
+    try:
+        service = open_service(url)  # every process migrates at once: the migration lock is tested too
+        texts, unknowns = interview_answers()
+        sent: list[tuple[str, list[str]]] = []
+        barrier.wait()
+        for raw in owners:  # both processes create the owners and conversations at once
+            start_in_english(service, OwnerKey(*raw))
+        for raw in owners[:-1]:
+            owner = OwnerKey(*raw)
+            barrier.wait()
+            sent += send_all(service, owner, share(texts, senders, me))
+            barrier.wait()
+            sent += send_all(service, owner, share(unknowns, senders, me))
+        owner = OwnerKey(*owners[-1])
+        barrier.wait()
+        keys = [f"tg:{n}" for n in range(TEXT_STEPS)]
+        sent += send_all(service, owner, texts, dedup=keys)
+        service.close()
+        results.put((me, "ok", sent))
+    except BaseException as exc:  # the parent shows what failed
+        import traceback
+
+        results.put((me, "error", traceback.format_exc()))
+        raise
+
+
+def run_processes(url: str, owners: list[tuple[str, str, str]], processes: int = 2, timeout: float = 120) -> list[tuple[str, list[str]]]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(processes, timeout=timeout)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=process_worker, args=(url, me, processes, owners, barrier, results)) for me in range(processes)]
+    for p in procs:
+        p.start()
+    collected = []
+    try:
+        for _ in procs:
+            me, status, payload = results.get(timeout=timeout)
+            assert status == "ok", f"process {me} failed:\n{payload}"
+            collected += payload
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
+    return collected
+
+
+# -- invariants ---------------------------------------------------------------------------------
+def conversation_record(repo: Repository, owner: OwnerKey) -> tuple[list[AnswerLog], dict[str, Any], Journey | None, Conversation]:
+    with repo.sessions() as session:
+        owner_row = session.scalar(
+            select(Owner).where(Owner.channel == owner.channel, Owner.workspace == owner.workspace, Owner.user_id == owner.user_id)
+        )
+        assert owner_row is not None
+        log = list(session.scalars(select(AnswerLog).where(AnswerLog.owner_id == owner_row.id).order_by(AnswerLog.id)))
+        conversation = session.scalar(select(Conversation).where(Conversation.owner_id == owner_row.id))
+        journeys = list(session.scalars(select(Journey).where(Journey.owner_id == owner_row.id)))
+        assert len(journeys) <= 1, "one conversation made several journeys"
+        journey = journeys[0] if journeys else None
+        session.expunge_all()
+    return log, dict(journey.answers) if journey else {}, journey, conversation
+
+
+def assert_every_answer_once_in_plan_order(repo: Repository, owner: OwnerKey, sent: Sequence[str], *, complete: bool) -> None:
+    """No answer lost or doubled, no step skipped or answered twice, answers dict = the log."""
+    log, answers, journey, conversation = conversation_record(repo, owner)
+    raws = [row.raw for row in log]
+    assert sorted(raws) == sorted(sent), "an answer was lost or recorded twice"
+    steps = [row.step for row in log]
+    assert len(set(steps)) == len(steps), f"a step was answered twice: {steps}"
+    expected = [step.key for step in plan(Context().flow, answers)]
+    assert steps == expected[: len(steps)], "the answers do not follow the plan: a question was skipped"
+    assert set(answers) == set(steps), "the answers differ from the log"
+    for row in log:
+        entry = answers[row.step]
+        assert entry["v"] == row.value and entry["s"] == row.status, (row.step, entry, row.value)
+    if complete:
+        assert steps == expected and journey is not None and journey.complete
+        assert conversation.state.get("complete") is True and conversation.state.get("cursor") is None
+    else:
+        assert conversation.state.get("cursor") == expected[len(steps)]
+
+
+def start_in_english(service: JourneyService, owner: OwnerKey) -> None:
+    service.handle(owner, Start(lang_hint="en"))
