@@ -13,7 +13,6 @@ from datetime import date
 from typing import Callable, Mapping
 
 import prompts
-from bot.chart import emotion_curve_png
 from bot.events import Event
 from bot.export import filename_for, render_markdown
 from bot.journey import JourneyView
@@ -132,4 +131,6 @@ class JourneyService:
         return self.markdown(view, await self.report_for(view))
 
     def chart(self, owner: OwnerKey, journey_id: int) -> bytes:
+        from bot.chart import emotion_curve_png  # matplotlib costs 0.4 s to import: only when a chart is drawn
+
         return emotion_curve_png(self.view(owner, journey_id))
