@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import prompts
+from bot.evidence import LIGHTS, evidence_items, field_level, gut_dominated
 from bot.journey import JourneyView, StageView, TouchpointView
 from bot.report import CalendarRow, Improvement, Level, MistakeCheck, Report, WowMoment
 from bot.texts import option_label
@@ -167,6 +168,9 @@ class Coach:
         sources = self.journey.fields.get("persona.source")
         if sources and sources.known:
             paragraphs.append(self.t("summary.evidence", sources=sources.text))
+        lights = [f"{name} {LIGHTS[field_level(f)]}" for name, f in evidence_items(self.journey) if field_level(f) != "unknown"]
+        if len(lights) > 1:
+            paragraphs.append(self.t("summary.evidence_lights", lights=", ".join(lights)))
         if self.journey.missing:
             paragraphs.append(self.t("summary.missing", count=len(self.journey.missing)))
         return paragraphs
@@ -182,6 +186,20 @@ class Coach:
             ranked.append(_Ranked(order, Improvement(title=title, why=why, step=step, trigger=trigger, effort=effort, impact=impact)))
 
         scored = self.scored()
+        # 0. a map resting mostly on gut feeling: check it with customers before acting on it
+        gut = gut_dominated(self.journey)
+        if gut:
+            names = ", ".join(gut)
+            add(
+                0,
+                "talk_to_customers",
+                self.t("improvements.talk_to_customers.title", persona=self.persona),
+                self.t("improvements.talk_to_customers.why", items=names),
+                names,
+                self.quote(", ".join(f"{name}: {LIGHTS['red']}" for name in gut)),
+                "low",
+                "high",
+            )
         # 1. the lowest steps: one very low step outweighs many good ones
         for stage, tp in sorted(scored, key=lambda p: p[1].score)[:3]:  # type: ignore[arg-type,return-value]
             if tp.score is not None and tp.score <= 2:

@@ -8,11 +8,13 @@ import re
 from typing import Any
 
 import prompts
+from bot.evidence import LIGHTS, field_level
 from bot.journey import JourneyView
 from bot.report import Report
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
+_LINE_START = re.compile(r"^([#+\-=]|\d+[.)])")
 _MERMAID_MAX = 60
 PERSONA_FIELDS = (
     "persona.role",
@@ -32,7 +34,9 @@ def inline(text: Any) -> str:
     value = _CONTROL.sub(" ", str(text))
     value = " ".join(value.split())
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    value = _MD_SPECIAL.sub(r"\\\1", value)
+    # what would turn the start of a line into a heading, a list or a rule
+    return _LINE_START.sub(lambda m: "\\" + m.group(1) if not m.group(1)[0].isdigit() else m.group(1)[:-1] + "\\" + m.group(1)[-1], value)
 
 
 def cell(text: Any) -> str:
@@ -73,6 +77,7 @@ def render_markdown(journey: JourneyView, report: Report, *, today: str) -> str:
         out += ["", f"> {inline(say('notice', notice=report.notice))}"]
 
     out += ["", f"## {inline(say('persona_heading', persona=journey.persona_name or t['none']))}", ""]
+    out += [f"_{inline(t['legend'])}_", ""]
     out += _field_table(journey, PERSONA_FIELDS, t)
     out += ["", f"## {inline(t['business_heading'])}", ""]
     out += _field_table(journey, BUSINESS_FIELDS, t)
@@ -80,6 +85,10 @@ def render_markdown(journey: JourneyView, report: Report, *, today: str) -> str:
     out += ["", f"## {inline(t['map_heading'])}"]
     for stage in journey.stages:
         out += ["", f"### {inline(say('stage_heading', index=stage.index, stage=stage.name))}", ""]
+        evidence = journey.fields.get(f"stage.{stage.slug}.evidence")
+        if evidence is not None and evidence.status != "missing":
+            light = LIGHTS[field_level(evidence)]
+            out += [f"_{inline(t['evidence'])}: {light} {inline(_field_text(journey, evidence))}_", ""]
         if not stage.touchpoints:
             out.append(inline(t["no_touchpoints"]))
         else:
@@ -162,7 +171,10 @@ def _field_table(journey: JourneyView, keys: tuple[str, ...], t: dict[str, Any])
         field = journey.fields.get(key)
         if field is None:
             continue
-        rows.append(f"| {cell(field.label)} | {cell(_field_text(journey, field))} |")
+        text = _field_text(journey, field)
+        if key == "persona.source" and field.known:
+            text = f"{LIGHTS[field_level(field)]} {text}"
+        rows.append(f"| {cell(field.label)} | {cell(text)} |")
     return rows
 
 

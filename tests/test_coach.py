@@ -73,3 +73,21 @@ def test_summary_mid_way_lists_what_is_missing(service: JourneyService):
     report = build_report(view, TODAY)
     assert "Process mapped" in report.missing and "Persona name" in report.missing
     assert report.summary and not report.wow_moments
+
+
+def test_evidence_shows_and_gut_feeling_puts_customer_talks_first(service: JourneyService):
+    _, bakery = finished(service, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
+    b2b_view, b2b = finished(service, OwnerKey("terminal", "local", "consultant"), B2B_EN)
+    # the consultant's map mixes data and gut feeling: no alarm
+    assert not any(i.title == "Talk to customers about these first" for i in b2b.improvements)
+    guessing = [("gut" if line in ("data", "data, gut") else line) for line in B2B_EN]
+    _, guessed = finished(service, OwnerKey("terminal", "local", "guesser"), guessing)
+    assert guessed.improvements[0].title == "Talk to customers about these first"
+    assert all(stage in guessed.improvements[0].why for stage in ("Careful Carl", "Discovery", "Partnership"))
+    # the bakery talked to customers for most of its map
+    assert not any(i.title.startswith("Praat hier eerst") for i in bakery.improvements)
+    assert any("🟢" in p and "🔴" in p for p in bakery.summary)
+    markdown = service.markdown(b2b_view, b2b).markdown
+    assert "### Stage 1: Discovery\n\n_Evidence: 🟠 Data (analytics, reviews, complaints)_" in markdown
+    assert "_Evidence: 🔴 Gut feeling_" in markdown
+    assert "| Where the persona answers come from | 🟠 Data (analytics, social, customer service) |" in markdown

@@ -66,7 +66,7 @@ def test_nasty_answers_do_not_break_the_export(service: JourneyService):
     export = service.export(owner, service.repo.current_journey_id(owner))
     markdown = export.markdown
     assert_intact(markdown)
-    assert "a\\|b \\`code\\` &lt;script&gt;alert\\(1\\)&lt;/script&gt;" in markdown
+    assert "a\\|b \\`code\\` &lt;script&gt;alert(1)&lt;/script&gt;" in markdown
     assert export.filename == "journey-a-b-code-script-alert-1-script-bold-link.md"
 
 
