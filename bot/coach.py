@@ -13,7 +13,9 @@ from typing import Any
 import prompts
 from bot.evidence import LIGHTS, evidence_items, field_level, gut_dominated
 from bot.journey import JourneyView, StageView, TouchpointView
-from bot.report import CalendarRow, Improvement, Level, MistakeCheck, Report, WowMoment
+from bot.report import CalendarRow, Improvement, Level, MistakeCheck, Report, TodoLine, WowMoment
+from bot.survey import compare
+from bot.versions import changes
 from bot.texts import option_label
 
 REVIEW_AFTER_DAYS = 30
@@ -117,6 +119,10 @@ class Coach:
             review_date=(self.today + timedelta(days=REVIEW_AFTER_DAYS)).isoformat(),
             missing=list(self.journey.missing),
             generator="coach",
+            version=self.journey.version,
+            changes=changes(self.journey),
+            customer_check=compare(self.journey),
+            todos=[TodoLine(id=t.id, kind=t.kind, title=t.title, status=t.status) for t in self.journey.todos],
         )
 
     def summary(self) -> list[str]:
@@ -200,6 +206,19 @@ class Coach:
                 "low",
                 "high",
             )
+        # 0b. customers feel worse than the owner thinks
+        for check in compare(self.journey):
+            if check.owner is not None and check.stage and check.customers <= check.owner - 0.75:
+                add(
+                    5,
+                    f"customers:{check.stage}",
+                    self.t("customers.title", stage=check.stage),
+                    self.t("customers.why", stage=check.stage, owner=check.owner, customers=check.customers, responses=check.responses),
+                    check.stage,
+                    self.quote(f"{check.stage}: {check.owner}/5 → {check.customers}/5"),
+                    "medium",
+                    "high",
+                )
         # 1. the lowest steps: one very low step outweighs many good ones
         for stage, tp in sorted(scored, key=lambda p: p[1].score)[:3]:  # type: ignore[arg-type,return-value]
             if tp.score is not None and tp.score <= 2:

@@ -71,6 +71,10 @@ COMMANDS = (
     "language",
     "cancel",
     "forget",
+    "review",
+    "todo",
+    "survey",
+    "results",
 )
 
 

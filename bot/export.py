@@ -145,6 +145,27 @@ def render_markdown(journey: JourneyView, report: Report, *, today: str) -> str:
     else:
         out.append(inline(t["none"]))
 
+    if report.changes:
+        out += ["", f"## {inline(t['changes_heading'])}", ""]
+        out += [f"- {inline(line)}" for line in report.changes]
+
+    if report.customer_check:
+        overall = prompts.load(journey.lang, "coach")["customers"]["overall"]
+        out += ["", f"## {inline(t['customer_heading'])}", ""]
+        out.append("| " + " | ".join(inline(c) for c in t["customer_columns"]) + " |")
+        out.append("|---|---|---|---|")
+        for check in report.customer_check:
+            own = f"{check.owner:.1f}" if check.owner is not None else "–"
+            out.append(f"| {cell(check.stage or overall)} | {own} | {check.customers:.1f} | {check.responses} |")
+
+    if report.todos:
+        statuses = prompts.load(journey.lang, "messages")["todo"]["statuses"]
+        out += ["", f"## {inline(t['todo_heading'])}", ""]
+        out.append("| " + " | ".join(inline(c) for c in t["todo_columns"]) + " |")
+        out.append("|---|---|---|")
+        for todo in report.todos:
+            out.append(f"| {todo.id} | {cell(statuses.get(todo.status, todo.status))} | {cell(todo.title)} |")
+
     if report.missing:
         out += ["", f"## {inline(t['missing_heading'])}", ""]
         out += [f"- {inline(item)}" for item in report.missing]

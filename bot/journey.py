@@ -50,6 +50,25 @@ class StageView:
 
 
 @dataclass(frozen=True)
+class PreviousVersion:
+    """The version a summary compares with: its answers and the to-do states of that moment."""
+
+    number: int
+    created: str  # ISO date
+    answers: Mapping[str, Any]
+    todos: Mapping[str, str]  # to-do key -> status
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    id: int
+    key: str
+    kind: str  # improvement or wow
+    title: str
+    status: str  # open, planned, done, dropped
+
+
+@dataclass(frozen=True)
 class JourneyView:
     id: int | None
     lang: str
@@ -58,6 +77,10 @@ class JourneyView:
     stages: list[StageView]
     missing: list[str] = field(default_factory=list)
     title: str = ""
+    version: int = 0  # the newest saved version, 0 before the interview was first completed
+    previous: PreviousVersion | None = None
+    todos: tuple[TodoItem, ...] = ()
+    survey: tuple[Mapping[str, Any], ...] = ()  # customers' survey answers: {"scores": {...}, "comment": ...}
 
     def get(self, key: str) -> Field:
         return self.fields[key]
@@ -86,7 +109,9 @@ def _field(lang: str, template_id: str, key: str, label: str, answers: Mapping[s
     )
 
 
-def build_view(answers: Mapping[str, Any], lang: str, journey_id: int | None = None, flow: Flow | None = None) -> JourneyView:
+def build_view(
+    answers: Mapping[str, Any], lang: str, journey_id: int | None = None, flow: Flow | None = None, **extras: Any
+) -> JourneyView:
     from bot.engine import title_of  # the engine owns the title rule
 
     flow = flow or default_flow()
@@ -124,4 +149,5 @@ def build_view(answers: Mapping[str, Any], lang: str, journey_id: int | None = N
         stages=stages,
         missing=missing,
         title=title_of(lang, answers),
+        **extras,
     )

@@ -38,6 +38,20 @@ class CalendarRow(BaseModel):
     idea: str
 
 
+class CustomerCheck(BaseModel):
+    stage: str  # a stage name, or empty for the overall score
+    owner: float | None
+    customers: float
+    responses: int
+
+
+class TodoLine(BaseModel):
+    id: int
+    kind: str
+    title: str
+    status: str
+
+
 class Report(BaseModel):
     """Everything a summary shows. Texts are already in the owner's language."""
 
@@ -50,4 +64,8 @@ class Report(BaseModel):
     review_date: str = Field(description="ISO date of the next review")
     missing: list[str] = Field(default_factory=list, description="questions not answered yet")
     generator: str = "coach"
+    version: int = 0
+    changes: list[str] = Field(default_factory=list, description="what changed since the previous version")
+    customer_check: list[CustomerCheck] = Field(default_factory=list)
+    todos: list[TodoLine] = Field(default_factory=list)
     notice: str = Field(default="", description="one line for the owner, e.g. why the offline coach was used")

@@ -33,6 +33,23 @@ def report_text(report: Report, lang: str) -> str:
         for check in report.mistakes:
             lines.append(f"[{'x' if check.ok else ' '}] {check.number}. {check.title}: {check.note}")
         lines.append("")
+    if report.changes:
+        lines.append(str(t["changes_heading"]).upper())
+        lines += report.changes
+        lines.append("")
+    if report.customer_check:
+        overall = prompts.load(lang, "coach")["customers"]["overall"]
+        lines.append(str(t["customer_heading"]).upper())
+        you, customers, answers = t["customer_columns"][1:]
+        for check in report.customer_check:
+            own = f"{check.owner:.1f}" if check.owner is not None else "–"
+            lines.append(f"- {check.stage or overall}: {you} {own} · {customers} {check.customers:.1f} ({answers}: {check.responses})")
+        lines.append("")
+    if report.todos:
+        statuses = prompts.load(lang, "messages")["todo"]["statuses"]
+        lines.append(str(t["todo_heading"]).upper())
+        lines += [f"{todo.id}. [{statuses.get(todo.status, todo.status)}] {todo.title}" for todo in report.todos]
+        lines.append("")
     if report.missing:
         lines.append(str(t["missing_heading"]).upper())
         lines += [f"- {item}" for item in report.missing]

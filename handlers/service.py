@@ -18,6 +18,8 @@ from bot.export import filename_for, render_markdown
 from bot.journey import JourneyView
 from bot.replies import Reply
 from bot.report import Report
+from bot.survey import compare
+from bot.versions import changes
 from bot.writer import CoachWriter, SummaryWriter
 from store.repository import JourneyNotFound, OwnerKey, Repository, StoreUnavailable
 
@@ -87,7 +89,8 @@ class JourneyService:
 
     def report(self, owner: OwnerKey, journey_id: int) -> Report:
         """The offline coach's report, at once (no network)."""
-        return self.coach.report(self.view(owner, journey_id))
+        view = self.view(owner, journey_id)
+        return self._with_living_facts(view, self.coach.report(view))
 
     async def areport(self, owner: OwnerKey, journey_id: int) -> Report:
         """The configured writer's report, served from the database when nothing changed."""
@@ -95,6 +98,20 @@ class JourneyService:
         return await self.report_for(view)
 
     async def report_for(self, view: JourneyView) -> Report:
+        report = await self._written_report(view)
+        return await asyncio.to_thread(self._with_living_facts, view, report)
+
+    def _with_living_facts(self, view: JourneyView, report: Report) -> Report:
+        """Turn the advice into to-dos and add the facts no writer invents: changes, customer check, to-dos."""
+        assert view.id is not None
+        items = [("improvement", i.title) for i in report.improvements] + [("wow", w.idea) for w in report.wow_moments]
+        self.repo.sync_todos(view.id, items)
+        todos = self.repo.todo_lines(view.id)
+        return report.model_copy(
+            update={"version": view.version, "changes": changes(view), "customer_check": compare(view), "todos": todos}
+        )
+
+    async def _written_report(self, view: JourneyView) -> Report:
         assert view.id is not None
         writer = self.writer
         cache_key = writer.cache_key(view)
@@ -119,12 +136,20 @@ class JourneyService:
         )
         return written.report
 
+    def reminders(self, channel: str, *, owner: OwnerKey | None = None) -> list[tuple[OwnerKey, str]]:
+        """Claim the review reminders due on this channel: (owner, message in the owner's language)."""
+        due = self.repo.due_reminders(channel, owner=owner)
+        return [
+            (OwnerKey(d.channel, d.workspace, d.user_id), prompts.say(d.lang, "messages", "review.reminder", title=d.title))
+            for d in due
+        ]
+
     def markdown(self, view: JourneyView, report: Report) -> ExportFile:
         return ExportFile(filename=filename_for(view), markdown=render_markdown(view, report, today=self.today().isoformat()))
 
     def export(self, owner: OwnerKey, journey_id: int, report: Report | None = None) -> ExportFile:
         view = self.view(owner, journey_id)
-        return self.markdown(view, report or self.coach.report(view))
+        return self.markdown(view, report or self._with_living_facts(view, self.coach.report(view)))
 
     async def aexport(self, owner: OwnerKey, journey_id: int) -> ExportFile:
         view = await asyncio.to_thread(self.view, owner, journey_id)

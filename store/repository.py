@@ -14,8 +14,10 @@ from bot import engine as interview
 from bot.events import Command, Event
 from bot.journey import JourneyView, build_view
 from bot.replies import Reply
+from bot.report import TodoLine
 from store.db import database_url, make_engine, upgrade
 from store.models import AnswerLog, Conversation, Journey, Owner, ProcessedEvent, Summary
+from store import living_repo
 from store.projection import project
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,11 @@ class Repository:
         conversation = self._conversation(session, owner)
         journey = self._journey(session, owner.id, conversation.journey_id)
         state = _state_of(conversation, journey)
-        ctx = interview.Context(journeys=lambda: self._journey_refs(session, owner.id), lang_hint=lang_hint)
+        ctx = interview.Context(
+            journeys=lambda: self._journey_refs(session, owner.id),
+            lang_hint=lang_hint,
+            todos=lambda: living_repo.todo_refs(session, journey.id if journey is not None else None),
+        )
         outcome = interview.handle(state, event, ctx)
         replies = list(outcome.replies)
 
@@ -128,11 +134,31 @@ class Repository:
             project(session, journey, view, (item.key for item in outcome.logged))
         elif journey is not None and journey.complete != state.complete:
             journey.complete = state.complete
+        if journey is not None and outcome.effects:
+            self._apply_effects(session, owner, journey, outcome.effects)
 
         conversation.journey_id = journey.id if journey is not None else None
         conversation.lang = state.lang
         conversation.state = state.conversation_fields()
         return replies
+
+    @staticmethod
+    def _apply_effects(session: Session, owner: Owner, journey: Journey, effects: list[tuple[Any, ...]]) -> None:
+        now = living_repo.utcnow()
+        session.flush()
+        for effect in effects:
+            kind = effect[0]
+            if kind == "completed":
+                if not living_repo.has_version(session, journey.id):
+                    living_repo.save_version(session, journey)
+                living_repo.schedule_review(session, journey, owner, now)
+            elif kind == "version":
+                living_repo.save_version(session, journey)
+                living_repo.schedule_review(session, journey, owner, now)
+            elif kind == "todo":
+                living_repo.set_todo_status(session, journey.id, int(effect[1]), str(effect[2]))
+            elif kind == "survey":
+                living_repo.add_survey_rows(session, journey.id, list(effect[1]))
 
     def _owner(self, session: Session, key: OwnerKey, *, create: bool) -> Owner | None:
         owner = session.scalar(
@@ -195,7 +221,16 @@ class Repository:
             if journey is None:
                 raise JourneyNotFound(journey_id)
             conversation_lang = session.scalar(select(Conversation.lang).where(Conversation.owner_id == owner.id))
-            return build_view(dict(journey.answers), lang or conversation_lang or journey.lang, journey.id)
+            version, previous = living_repo.previous_version(session, journey)
+            return build_view(
+                dict(journey.answers),
+                lang or conversation_lang or journey.lang,
+                journey.id,
+                version=version,
+                previous=previous,
+                todos=living_repo.todo_items(session, journey.id),
+                survey=living_repo.survey_rows(session, journey.id),
+            )
 
         return self.transaction(work)
 
@@ -213,6 +248,27 @@ class Repository:
             )
 
         self.transaction(work)
+
+    def sync_todos(self, journey_id: int, items: list[tuple[str, str]]) -> None:
+        self.transaction(lambda session: living_repo.sync_todos(session, journey_id, items))
+
+    def todo_lines(self, journey_id: int) -> list[TodoLine]:
+        def work(session: Session) -> list[TodoLine]:
+            return [TodoLine(id=t.id, kind=t.kind, title=t.title, status=t.status) for t in living_repo.todo_items(session, journey_id)]
+
+        return self.transaction(work)
+
+    def due_reminders(self, channel: str, *, owner: OwnerKey | None = None, now: Any = None) -> list[living_repo.DueReminder]:
+        def work(session: Session) -> list[living_repo.DueReminder]:
+            owner_id = None
+            if owner is not None:
+                row = self._owner(session, owner, create=False)
+                if row is None:
+                    return []
+                owner_id = row.id
+            return living_repo.claim_due_reminders(session, channel, now or living_repo.utcnow(), owner_id=owner_id)
+
+        return self.transaction(work)
 
     def cached_summary(self, journey_id: int, cache_key: str) -> dict[str, Any] | None:
         def work(session: Session) -> dict[str, Any] | None:
@@ -255,6 +311,8 @@ def _state_of(conversation: Conversation, journey: Journey | None, **override: A
         complete=bool(saved.get("complete", False)) if journey is not None else False,
         selection=list(saved.get("selection") or []),
         followup=saved.get("followup"),
+        review=list(saved.get("review") or []),
+        version_due=bool(saved.get("version_due", False)),
         answers=dict(journey.answers) if journey is not None else {},
     )
     if journey is None and conversation.journey_id is not None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import store.living  # noqa: F401  (registers the living-journey tables for autogenerate)
 import store.sharing  # noqa: F401  (registers the team-journey tables, so autogenerate does not drop them)
 from store.models import Base
 

@@ -1,0 +1,127 @@
+"""The customer check: a short survey derived from the journey, and parsing the answers customers gave."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import prompts
+from bot.journey import JourneyView
+from bot.report import CustomerCheck
+
+OVERALL = "_overall"
+MAX_STAGE_QUESTIONS = 3
+
+
+@dataclass(frozen=True)
+class SurveyQuestion:
+    key: str  # a stage slug, or OVERALL
+    stage: str
+    example: str
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    scores: dict[str, int]
+    comment: str
+
+
+class SurveyError(ValueError):
+    def __init__(self, line: int, problem: str, **values: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        self.problem = problem
+        self.values = values
+
+
+def survey_questions(journey: JourneyView) -> list[SurveyQuestion]:
+    """Up to three stages, the ones the owner rates lowest first, asked in journey order, plus an overall score."""
+    candidates = []
+    for stage in journey.stages:
+        if not stage.touchpoints:
+            continue
+        scores = [tp.score for tp in stage.touchpoints if tp.score is not None]
+        average = sum(scores) / len(scores) if scores else 3.0
+        candidates.append((average, stage.index, stage))
+    chosen = sorted(sorted(candidates, key=lambda c: (c[0], c[1]))[:MAX_STAGE_QUESTIONS], key=lambda c: c[1])
+    questions = [SurveyQuestion(key=stage.slug, stage=stage.name, example=stage.touchpoints[0].name) for _, _, stage in chosen]
+    if questions:
+        questions.append(SurveyQuestion(key=OVERALL, stage="", example=""))
+    return questions
+
+
+def survey_text(journey: JourneyView, questions: list[SurveyQuestion]) -> str:
+    lang = journey.lang
+    say = lambda key, **v: prompts.say(lang, "messages", f"survey.{key}", **v)  # noqa: E731
+    business = journey.business_name or prompts.say(lang, "messages", "fallback.business")
+    lines = [say("intro"), ""]
+    for n, q in enumerate(questions, start=1):
+        if q.key == OVERALL:
+            lines.append(say("q_overall", n=n, business=business))
+        else:
+            lines.append(say("q_stage", n=n, stage=q.stage, touchpoint=q.example))
+    lines.append(say("q_open", n=len(questions) + 1))
+    lines += ["", say("howto")]
+    return "\n".join(lines)
+
+
+def parse_rows(text: str, questions: list[SurveyQuestion]) -> list[SurveyRow]:
+    """One row per customer: scores in question order, then an optional comment. A header row is skipped."""
+    rows: list[SurveyRow] = []
+    lines = [line for line in text.replace("\r\n", "\n").split("\n")]
+    reader = csv.reader(io.StringIO("\n".join(lines)), skipinitialspace=True)
+    for number, cells in enumerate(reader, start=1):
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if number == 1 and cells[0] and not cells[0].isdigit():
+            continue  # a header row
+        scores: dict[str, int] = {}
+        comment_cells: list[str] = []
+        for index, cell in enumerate(cells):
+            if index >= len(questions):
+                if cell.isdigit():
+                    raise SurveyError(number, "too_many")
+                comment_cells.append(cell)
+                continue
+            if not cell:
+                continue
+            if not cell.isdigit() or not 1 <= int(cell) <= 5:
+                if index == len(cells) - 1 and scores and not cell.isdigit():
+                    comment_cells.append(cell)  # a comment right after fewer scores
+                    continue
+                raise SurveyError(number, "score", value=cell)
+            scores[questions[index].key] = int(cell)
+        if not scores:
+            raise SurveyError(number, "empty")
+        rows.append(SurveyRow(scores=scores, comment=", ".join(c for c in comment_cells if c)))
+    return rows
+
+
+def compare(journey: JourneyView) -> list[CustomerCheck]:
+    """Per surveyed stage (and overall): the owner's average feeling next to the customers' average score."""
+    if not journey.survey:
+        return []
+    checks: list[CustomerCheck] = []
+    stages = {stage.slug: stage for stage in journey.stages}
+    all_owner = [tp.score for _, tp in journey.touchpoints() if tp.score is not None]
+    keys: list[str] = []
+    for row in journey.survey:
+        for key in row.get("scores", {}):
+            if key not in keys:
+                keys.append(key)
+    ordered = [s.slug for s in journey.stages if s.slug in keys] + ([OVERALL] if OVERALL in keys else [])
+    for key in ordered:
+        scores = [int(row["scores"][key]) for row in journey.survey if key in row.get("scores", {})]
+        if key == OVERALL:
+            owner = sum(all_owner) / len(all_owner) if all_owner else None
+            name = ""  # the overall score; renderers show the word for "overall"
+        else:
+            stage = stages[key]
+            own = [tp.score for tp in stage.touchpoints if tp.score is not None]
+            owner = sum(own) / len(own) if own else None
+            name = stage.name
+        checks.append(
+            CustomerCheck(stage=name, owner=round(owner, 1) if owner is not None else None, customers=round(sum(scores) / len(scores), 1), responses=len(scores))
+        )
+    return checks
