@@ -68,9 +68,17 @@ def survey_text(journey: JourneyView, questions: list[SurveyQuestion]) -> str:
 def parse_rows(text: str, questions: list[SurveyQuestion]) -> list[SurveyRow]:
     """One row per customer: scores in question order, then an optional comment. A header row is skipped."""
     rows: list[SurveyRow] = []
-    lines = [line for line in text.replace("\r\n", "\n").split("\n")]
-    reader = csv.reader(io.StringIO("\n".join(lines)), skipinitialspace=True)
-    for number, cells in enumerate(reader, start=1):
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    reader = csv.reader(io.StringIO(normalised, newline=""), skipinitialspace=True)
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise SurveyError(number, "unreadable") from None
         cells = [c.strip() for c in cells]
         if not any(cells):
             continue
