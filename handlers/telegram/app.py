@@ -19,6 +19,7 @@ Environment (see README, "Telegram"):
 from __future__ import annotations
 
 import asyncio
+import html
 import contextlib
 import logging
 import os
@@ -65,7 +66,12 @@ MENU_COMMANDS = (
     "forget",
     "help",
     "cancel",
+    "review",
+    "todo",
+    "survey",
+    "results",
 )
+MAX_CSV_BYTES = 1_000_000
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 TYPING_EVERY = 4.0  # Telegram shows "typing" for about 5 seconds
 
@@ -95,6 +101,7 @@ class TelegramSettings:
     concurrent_updates: int = 16
     poll_timeout: float = 30.0
     drop_pending_updates: bool = False
+    reminder_interval: float = 60.0  # seconds between looks for due review reminders; 0 switches them off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "TelegramSettings":
@@ -114,6 +121,7 @@ class TelegramSettings:
             listen=(env.get("TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0").strip(),
             port=port,
             webhook_path=(env.get("TELEGRAM_WEBHOOK_PATH") or "").strip() or None,
+            reminder_interval=float(env.get("JOURNEYBOT_REMINDER_INTERVAL", "60") or 60),
         )
         settings.check()
         return settings
@@ -212,9 +220,8 @@ class TelegramBot:
     async def language(self, owner: Any, update: Update, replies: list[Reply] | None = None) -> str:
         """The owner's language for adapter texts: the service's if it knows, else Telegram's language_code."""
         for reply in replies or ():
-            lang = reply.data.get("lang") if reply.data else None
-            if lang in prompts.LANGUAGES:
-                return str(lang)
+            if reply.lang in prompts.LANGUAGES:
+                return str(reply.lang)
         lookup = getattr(self.service, "language", None)
         if lookup is None:
             lookup = getattr(getattr(self.service, "repo", None) or getattr(self.service, "repository", None), "language", None)
@@ -239,6 +246,7 @@ class TelegramBot:
             .rate_limiter(AIORateLimiter(max_retries=self.settings.max_retries))
             .concurrent_updates(OwnerOrderedProcessor(self.settings.concurrent_updates))
             .post_init(self.post_init)
+            .post_shutdown(self.post_shutdown)
         )
         if self.settings.api_url:
             builder = builder.base_url(f"{self.settings.api_url}/bot{{token}}").base_file_url(
@@ -276,6 +284,28 @@ class TelegramBot:
 
     async def post_init(self, app: Application) -> None:
         await self.register_commands(app)
+        if self.settings.reminder_interval > 0 and hasattr(self.service, "reminders"):
+            self._reminders = asyncio.create_task(self.reminder_loop(app.bot))
+
+    async def post_shutdown(self, app: Application) -> None:
+        task = getattr(self, "_reminders", None)
+        if task is not None:
+            task.cancel()
+
+    async def reminder_loop(self, bot: Any) -> None:
+        """Review reminders, scheduled in the database: each is claimed by one process only."""
+        while True:
+            try:
+                await self.send_reminders(bot)
+            except Exception:  # a failed round is retried at the next one
+                log.warning("sending review reminders failed", exc_info=True)
+            await asyncio.sleep(self.settings.reminder_interval)
+
+    async def send_reminders(self, bot: Any) -> int:
+        due = await asyncio.to_thread(self.service.reminders, CHANNEL)
+        for owner, text in due:
+            await bot.send_message(chat_id=int(owner.user_id), text=html.escape(text), parse_mode=ParseMode.HTML)
+        return len(due)
 
     async def register_commands(self, app: Application) -> None:
         """The command menu in Dutch and English; English is also the default for other languages."""
@@ -330,6 +360,13 @@ class TelegramBot:
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None:
+            return
+        document = message.document
+        if document is not None and _is_csv(document.file_name, document.mime_type) and (document.file_size or 0) <= MAX_CSV_BYTES:
+            # customers' survey answers as a CSV file: its text is what /results takes
+            file = await document.get_file()
+            data = await file.download_as_bytearray()
+            await self.dispatch(update, context, Command("results", bytes(data).decode("utf-8", errors="replace")))
             return
         await self.dispatch(update, context, Text(message.caption or ""))
 
@@ -476,6 +513,10 @@ class TelegramBot:
 def _is_stale(replies: list[Reply]) -> bool:
     stale_texts = {prompts.say(lang, "messages", "stale") for lang in prompts.LANGUAGES}
     return any(r.type == "info" and (r.data.get("stale") or r.text in stale_texts) for r in replies)
+
+
+def _is_csv(name: str | None, mime: str | None) -> bool:
+    return (name or "").lower().endswith(".csv") or (mime or "") in ("text/csv", "application/csv")
 
 
 async def _quietly(call: Awaitable[Any]) -> None:

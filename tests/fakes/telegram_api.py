@@ -126,8 +126,10 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self.downloads: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes) users sent
         self.handlers: dict[str, Callable[[dict[str, Any], dict[str, Upload]], Any]] = {
             "getMe": self._get_me,
+            "getFile": self._get_file,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
@@ -372,7 +374,24 @@ class FakeTelegram:
         return params, files
 
     async def _file(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        for file_path, data in self.downloads.values():
+            if file_path == path and request.match_info["token"] == self.token:
+                return web.Response(body=data)
         raise web.HTTPNotFound()
+
+    def add_download(self, data: bytes, file_name: str) -> str:
+        """A file a user sends: returns its file_id for a document update."""
+        file_id = f"doc{next(self._next_file)}"
+        self.downloads[file_id] = (f"documents/{file_id}/{file_name}", data)
+        return file_id
+
+    def _get_file(self, params: dict[str, Any], files: dict[str, Upload]) -> dict[str, Any]:
+        file_id = str(params.get("file_id"))
+        if file_id not in self.downloads:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        path, data = self.downloads[file_id]
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data), "file_path": path}
 
     # ------------------------------------------------------------------ methods
     def _bot_user(self) -> dict[str, Any]:
@@ -730,6 +749,16 @@ def reply_to_bot(
             text, user_id=user_id, chat_id=chat_id, language_code=language_code, reply_to=dict(bot_message)
         )
     }
+
+
+def document(
+    file_id: str, file_name: str, size: int, *, mime_type: str = "text/csv", user_id: int = 4242, language_code: str | None = "en"
+) -> dict[str, Any]:
+    """An update with a document (a file) sent in a private chat."""
+    msg = _message("", user_id=user_id, chat_id=None, language_code=language_code)
+    del msg["text"]
+    msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name, "mime_type": mime_type, "file_size": size}
+    return {"message": msg}
 
 
 def callback(
