@@ -76,19 +76,31 @@ def _project_persona(session: Session, journey: Journey, view: JourneyView) -> N
 
 
 def _project_stages(session: Session, journey: Journey, view: JourneyView) -> None:
-    journey.stages.clear()
-    session.flush()
-    for stage_view in view.stages:
-        stage = Stage(position=stage_view.index, slug=stage_view.slug, name=stage_view.name, delights=_text(stage_view.delights))
-        for tp in stage_view.touchpoints:
-            stage.touchpoints.append(
-                Touchpoint(
-                    position=tp.index,
-                    name=tp.name,
-                    channel=_code(tp.channel),
-                    feeling=tp.score,
-                    pain=_text(tp.pain),
-                    team=_code(tp.team),
-                )
-            )
-        journey.stages.append(stage)
+    """Bring the stage and touchpoint rows in line with the answers, in place: a step changes a
+    row or two instead of deleting and inserting every stage and touchpoint again."""
+    stages = list(journey.stages)
+    for index, stage_view in enumerate(view.stages):
+        if index < len(stages):
+            stage = stages[index]
+        else:
+            stage = Stage()
+            journey.stages.append(stage)
+        _assign(stage, position=stage_view.index, slug=stage_view.slug, name=stage_view.name, delights=_text(stage_view.delights))
+        touchpoints = list(stage.touchpoints) if stage.id is not None else []
+        for tp_index, tp in enumerate(stage_view.touchpoints):
+            if tp_index < len(touchpoints):
+                row = touchpoints[tp_index]
+            else:
+                row = Touchpoint()
+                stage.touchpoints.append(row)
+            _assign(row, position=tp.index, name=tp.name, channel=_code(tp.channel), feeling=tp.score, pain=_text(tp.pain), team=_code(tp.team))
+        for extra in touchpoints[len(stage_view.touchpoints) :]:
+            stage.touchpoints.remove(extra)
+    for extra in stages[len(view.stages) :]:
+        journey.stages.remove(extra)
+
+
+def _assign(row: object, **values: object) -> None:
+    for name, value in values.items():
+        if getattr(row, name, None) != value:
+            setattr(row, name, value)
