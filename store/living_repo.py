@@ -112,7 +112,9 @@ def schedule_review(session: Session, journey: Journey, owner: Owner, now: datet
         reminder.rhythm, reminder.due_at = rhythm, due
 
 
-def claim_due_reminders(session: Session, channel: str, now: datetime, *, owner_id: int | None = None, limit: int = 50) -> list[DueReminder]:
+def claim_due_reminders(
+    session: Session, channel: str, now: datetime, *, owner_id: int | None = None, workspace: str | None = None, limit: int = 50
+) -> list[DueReminder]:
     """Reminders that are due, each claimed by exactly one caller however many processes ask at once.
 
     The claim moves `due_at` one rhythm further with a compare-and-set on the old value, so a
@@ -121,6 +123,8 @@ def claim_due_reminders(session: Session, channel: str, now: datetime, *, owner_
     query = select(Reminder).where(Reminder.channel == channel, Reminder.due_at <= now).order_by(Reminder.due_at).limit(limit)
     if owner_id is not None:
         query = query.where(Reminder.owner_id == owner_id)
+    if workspace is not None:  # an installation only reaches the people of its own workspace
+        query = query.join(Owner, Owner.id == Reminder.owner_id).where(Owner.workspace == workspace)
     claimed: list[DueReminder] = []
     for reminder in session.scalars(query).all():
         next_due = now + timedelta(days=RHYTHM_DAYS.get(reminder.rhythm, RHYTHM_DAYS[DEFAULT_RHYTHM]))

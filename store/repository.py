@@ -258,7 +258,9 @@ class Repository:
 
         return self.transaction(work)
 
-    def due_reminders(self, channel: str, *, owner: OwnerKey | None = None, now: Any = None) -> list[living_repo.DueReminder]:
+    def due_reminders(
+        self, channel: str, *, owner: OwnerKey | None = None, workspace: str | None = None, now: Any = None
+    ) -> list[living_repo.DueReminder]:
         def work(session: Session) -> list[living_repo.DueReminder]:
             owner_id = None
             if owner is not None:
@@ -266,7 +268,7 @@ class Repository:
                 if row is None:
                     return []
                 owner_id = row.id
-            return living_repo.claim_due_reminders(session, channel, now or living_repo.utcnow(), owner_id=owner_id)
+            return living_repo.claim_due_reminders(session, channel, now or living_repo.utcnow(), owner_id=owner_id, workspace=workspace)
 
         return self.transaction(work)
 

@@ -13,6 +13,8 @@ import argparse
 import asyncio
 import logging
 import os
+
+from aiohttp import web
 from typing import Any, Mapping
 
 from slack_bolt.async_app import AsyncApp
@@ -27,6 +29,7 @@ from handlers.slack.listeners import register_listeners
 log = logging.getLogger(__name__)
 PATH = "/slack/events"
 DEFAULT_PORT = 3000
+REMINDERS = web.AppKey("reminders", asyncio.Task)
 
 
 class ConfigError(RuntimeError):
@@ -75,28 +78,47 @@ async def same_workspace(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt's
     return await next()
 
 
-async def socket_mode(app: AsyncApp, app_token: str) -> None:
+async def socket_mode(app: AsyncApp, app_token: str, journeys: SlackJourneys | None = None, reminder_interval: float = 0) -> None:
     """Connect to Slack over Socket Mode (the handler needs a running event loop) until stopped."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(app, app_token)
+    reminders = asyncio.create_task(journeys.reminder_loop(app.client, reminder_interval)) if journeys and reminder_interval > 0 else None
     try:
         await handler.start_async()
     finally:
+        if reminders is not None:
+            reminders.cancel()
         await handler.close_async()
+
+
+def with_reminders(web_app: web.Application, app: AsyncApp, journeys: SlackJourneys, interval: float) -> web.Application:
+    """Send due review reminders from a background task while the HTTP server runs."""
+
+    async def start(_: web.Application) -> None:
+        web_app[REMINDERS] = asyncio.create_task(journeys.reminder_loop(app.client, interval))
+
+    async def stop(_: web.Application) -> None:
+        web_app[REMINDERS].cancel()
+
+    if interval > 0:
+        web_app.on_startup.append(start)
+        web_app.on_cleanup.append(stop)
+    return web_app
 
 
 def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, service: JourneyService | None = None) -> None:
     """Serve until interrupted: HTTP on `port` at /slack/events, or Socket Mode with SLACK_APP_TOKEN."""
     env = os.environ if env is None else env
-    app, _ = build_app(service, env=env)
+    app, journeys = build_app(service, env=env)
+    interval = float(env.get("JOURNEYBOT_REMINDER_INTERVAL", "60") or 60)
     app_token = env.get("SLACK_APP_TOKEN", "").strip()
     if app_token:
         log.info("journeybot: Slack in Socket Mode")
-        asyncio.run(socket_mode(app, app_token))
+        asyncio.run(socket_mode(app, app_token, journeys, interval))
         return
     log.info("journeybot: Slack over HTTP on port %d, path %s", port, PATH)
-    app.start(port=port, path=PATH)
+    web.run_app(with_reminders(app.web_app(path=PATH, port=port), app, journeys, interval), port=port)
 
 
 def main(service: JourneyService | None = None, *, port: int | None = None, argv: list[str] | None = None) -> int:

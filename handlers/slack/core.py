@@ -79,6 +79,23 @@ class SlackJourneys:
             self._dm[key] = opened["channel"]["id"]
         return self._dm[key]
 
+    async def send_reminders(self, client: AsyncWebClient, workspace: str) -> int:
+        """Review reminders due for people of this workspace, each claimed by one process only."""
+        due = await asyncio.to_thread(self.service.reminders, "slack", workspace=workspace)
+        for owner, text in due:
+            await client.chat_postMessage(channel=await self.dm(client, owner), text=render.escape(text))
+        return len(due)
+
+    async def reminder_loop(self, client: AsyncWebClient, interval: float) -> None:
+        auth = await client.auth_test()
+        workspace = str(auth.get("team_id") or "")
+        while True:
+            try:
+                await self.send_reminders(client, workspace)
+            except Exception:  # a failed round is retried at the next one
+                log.warning("sending review reminders failed", exc_info=True)
+            await asyncio.sleep(interval)
+
     def remember_dm(self, owner: OwnerKey, channel: str) -> None:
         if channel.startswith("D"):
             self._dm[(owner.workspace, owner.user_id)] = channel

@@ -16,7 +16,7 @@ from handlers.slack.listeners.actions import contribute as contrib
 from store.sharing import ShareDenied
 
 # Engine commands that may change the open question: its new question goes to the DM.
-MOVING = {"new", "start", "back", "skip", "open", "language", "forget", "cancel"}
+MOVING = {"new", "start", "back", "skip", "open", "language", "forget", "cancel", "review", "todo", "survey", "results"}
 # Engine commands that only inform: from a channel, do not re-post the question in the DM.
 INFORMING = {"status", "list", "summary", "export"}
 SLACK_ONLY = {"share", "contribute", "add", "help"}

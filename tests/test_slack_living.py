@@ -1,0 +1,46 @@
+"""Living journeys in Slack: the new subcommands reach the engine, reminders go to this workspace once."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import update
+
+from handlers.service import OwnerKey
+from handlers.slack.app import web_client
+from store.living import Reminder
+from tests.drive import type_lines
+from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID
+from tests.scripts import B2B_EN
+from tests.slack_harness import start_harness, stop_harness
+
+
+async def test_todo_review_and_reminders(tmp_path) -> None:
+    h, runner = await start_harness(tmp_path)
+    try:
+        owner = OwnerKey("slack", TEAM_ID, "U1")
+        stranger = OwnerKey("slack", "T0OTHER", "U9")
+        await asyncio.to_thread(type_lines, h.service, owner, B2B_EN)
+        await asyncio.to_thread(type_lines, h.service, stranger, B2B_EN)
+        await h.service.areport(owner, h.service.repo.current_journey_id(owner))
+
+        mark = h.slack.mark()
+        assert (await h.signer.command("U1", "todo")).status == 200
+        posts = await h.slack.wait_for("chat.postMessage", since=mark)
+        assert any("to-do list" in str(p.params.get("text", "")) for p in posts)
+
+        mark = h.slack.mark()
+        assert (await h.signer.command("U1", "review")).status == 200
+        posts = await h.slack.wait_for("chat.postMessage", since=mark)
+        assert any("still true" in str(p.params.get("text", "")).lower() for p in posts)
+
+        with h.service.repo.sessions.begin() as session:
+            session.execute(update(Reminder).values(due_at=datetime.now(timezone.utc) - timedelta(days=1)))
+        client = web_client({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": h.slack.api_url})
+        mark = h.slack.mark()
+        sent = await h.journeys.send_reminders(client, TEAM_ID) + await h.journeys.send_reminders(client, TEAM_ID)
+        assert sent == 1, "one reminder for this workspace's owner, once; the other workspace's is not ours"
+        posts = [c for c in h.slack.calls[mark:] if c.method == "chat.postMessage"]
+        assert len(posts) == 1 and "Time to review" in str(posts[0].params["text"])
+    finally:
+        await stop_harness(h, runner)
