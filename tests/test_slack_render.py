@@ -105,7 +105,7 @@ def test_socket_mode_is_chosen_by_the_app_token(tmp_path, monkeypatch) -> None:
         started.append(self.app_token)
 
     monkeypatch.setattr(AsyncSocketModeHandler, "start_async", fake_start)
-    monkeypatch.setattr(slack_app.AsyncApp, "start", lambda *a, **k: started.append("http"))
+    monkeypatch.setattr(slack_app.web, "run_app", lambda *a, **k: started.append("http"))
     service = JourneyService.from_env({"DATABASE_URL": f"sqlite:///{tmp_path}/s.db", "JOURNEYBOT_LLM": "off"})
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-abc"}
     slack_app.run(port=3999, env=env, service=service)
