@@ -213,8 +213,13 @@ class _Turn:
 
     def on_start(self) -> None:
         self.state.pending = None
+        self.state.review = []
         self.state.paused = False
         self.say("info", self.msg("resume" if self.state.answers else "welcome"))
+        if self.state.complete:
+            total = len(self.plan())
+            self.say("info", self.msg("status.done", journey=title_of(self.lang, self.state.answers), total=total))
+            return
         self.show_question()
 
     # -- questions -------------------------------------------------------

@@ -15,7 +15,7 @@ from rich.text import Text as RichText
 
 import prompts
 from bot.engine import DONT_KNOW, DONE, KEEP, SKIP
-from bot.events import Choice, Event, Start, parse_input
+from bot.events import Choice, Command, Event, Start, parse_input
 from bot.replies import Reply
 from bot.summary_text import report_text
 from handlers.service import JourneyService, OwnerKey
@@ -53,6 +53,8 @@ class TerminalChat:
         return prompts.say(self.lang, "terminal", key, **values)
 
     def run(self) -> int:
+        for _, text in self.service.reminders("terminal", owner=self.owner):
+            self.render(Reply(type="info", text=text))
         self.send(Start(lang_hint=None))
         interactive = self.stdin.isatty() and not self.jsonl
         try:
@@ -78,7 +80,11 @@ class TerminalChat:
             values = {c.value for c in question.choices}
             if line.strip() in values and (line.strip() in EXTRA_VALUES or question.kind in ("single_choice", "scale")):
                 return Choice(line.strip(), question.step)
-        return parse_input(line)
+        event = parse_input(line)
+        if isinstance(event, Command) and event.name == "results" and event.arg and Path(event.arg).expanduser().is_file():
+            # customers' survey answers from a CSV file on this machine
+            return Command("results", Path(event.arg).expanduser().read_text(encoding="utf-8", errors="replace"))
+        return event
 
     def send(self, event: Event) -> None:
         # the terminal has no idea of the owner's language until the owner picked one

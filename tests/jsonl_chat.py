@@ -14,7 +14,9 @@ TURN_END = {"question", "done", "forgotten"}
 
 
 class JsonlChat:
-    def __init__(self, db_url: str, workdir: Path, user: str = "tester", extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, db_url: str, workdir: Path, user: str = "tester", extra_env: dict[str, str] | None = None, first_timeout: float = 30.0
+    ) -> None:
         env = dict(os.environ)
         env.update({"DATABASE_URL": db_url, "JOURNEYBOT_USER": user, "JOURNEYBOT_LLM": "off", "PYTHONUNBUFFERED": "1"})
         env.update(extra_env or {})
@@ -29,7 +31,7 @@ class JsonlChat:
             bufsize=1,
         )
         self._buffer = b""
-        self.first = self.read_turn()
+        self.first = self.read_turn(first_timeout)
 
     def _next_line(self, deadline: float) -> str | None:
         """One line of stdout, read straight from the pipe so select() sees what is waiting."""

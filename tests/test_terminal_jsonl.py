@@ -109,3 +109,30 @@ def test_resume_after_sigkill(sqlite_url, tmp_path, seed):
     logged = [raw for _, raw in _answers_in_db(sqlite_url)]
     # the language choice is a setting, not an answer: every other line is logged once, in order
     assert logged == script[1:], "an acknowledged answer was lost, doubled or reordered"
+
+
+def test_reminder_and_survey_file_in_the_terminal(sqlite_url, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from store.living import Reminder
+
+    chat = JsonlChat(sqlite_url, tmp_path)
+    run_script(chat, B2B_EN)
+    assert chat.close() == 0
+    engine = create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(update(Reminder).values(due_at=datetime.now(timezone.utc) - timedelta(days=1)))
+    engine.dispose()
+    answers = tmp_path / "answers.csv"
+    answers.write_text("Discovery,Proposal,Onboarding,Overall\n4,1,2,3\n", encoding="utf-8")
+    chat = JsonlChat(sqlite_url, tmp_path, first_timeout=3)
+    assert chat.first[0]["type"] == "info" and "Time to review" in chat.first[0]["text"]
+    assert "is complete" in chat.first[-1]["text"] and "/review" in chat.first[-1]["text"]
+    saved = chat.send_raw(f"/results {answers}")
+    assert saved[0]["type"] == "info" and "Saved 1 customer answers" in saved[0]["text"]
+    assert chat.close() == 0
+    again = JsonlChat(sqlite_url, tmp_path, first_timeout=3)
+    assert "Time to review" not in again.first[0]["text"], "the reminder is sent once"
+    again.close()
