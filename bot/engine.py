@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 
 import prompts
 from bot import texts
-from bot.events import Choice, Command, Event, Start, Text, same_step
+from bot.events import COMMANDS, Choice, Command, Event, Start, Text, same_step
 from bot.flow import Flow, Step, default_flow, plan
 from bot.replies import Option, Progress, Reply
 from bot.templates import proposed_touchpoints, sector_template
@@ -308,13 +308,19 @@ class _Turn:
     # -- commands --------------------------------------------------------
     def on_command(self, cmd: Command) -> None:
         name = cmd.name
-        handler = getattr(self, f"cmd_{name.lstrip('_')}", None)
+        known = name in COMMANDS or name == SHOW
+        handler = getattr(self, f"cmd_{name.lstrip('_')}", None) if known else None
+        if self.state.paused and name not in ("cancel", "status"):
+            self.state.paused = False  # any other command carries on with the interview
         if handler is None:
             self.error("unknown_command", name=name)
             return
         handler(cmd.arg)
 
     def cmd_show(self, arg: str) -> None:
+        if self.state.complete and not self.state.pending:
+            self.cmd_status(arg)
+            return
         self.show_question()
 
     def cmd_start(self, arg: str) -> None:

@@ -104,6 +104,6 @@ def parse_input(line: str) -> Event:
         name = command_name(head)
         if name is not None:
             return Command(name, arg.strip())
-        if head.isidentifier():
+        if head.isidentifier() and not head.startswith("_"):
             return Command(head.lower(), arg.strip())
     return Text(line)

@@ -88,11 +88,26 @@ def escaped_sections(raw: str, limit: int = MAX_SECTION) -> list[Block]:
     blocks: list[Block] = []
     for part in split_text(raw, limit):
         escaped = escape(part)
-        if len(escaped) > limit:
-            blocks.extend(escaped_sections(part, max(limit // 2, 100)) if limit > 200 else [section(escaped[:limit])])
-        else:
+        if len(escaped) <= limit:
             blocks.append(section(escaped))
+        else:  # escaping made it longer: cut the text so that each escaped piece fits, never inside an entity
+            blocks.extend(section(piece) for piece in _fit_escaped(part, limit))
     return blocks
+
+
+def _fit_escaped(raw: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in raw:
+        escaped = escape(char)
+        if size + len(escaped) > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(escaped)
+        size += len(escaped)
+    pieces.append("".join(current))
+    return [piece for piece in pieces if piece.strip()]
 
 
 def section(mrkdwn: str) -> Block:

@@ -102,6 +102,7 @@ class TelegramSettings:
     poll_timeout: float = 30.0
     drop_pending_updates: bool = False
     reminder_interval: float = 60.0  # seconds between looks for due review reminders; 0 switches them off
+    overall_max_rate: float = 30.0  # messages per second over all chats: Telegram's flood limit for a bot
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "TelegramSettings":
@@ -122,6 +123,7 @@ class TelegramSettings:
             port=port,
             webhook_path=(env.get("TELEGRAM_WEBHOOK_PATH") or "").strip() or None,
             reminder_interval=float(env.get("JOURNEYBOT_REMINDER_INTERVAL", "60") or 60),
+            overall_max_rate=float(env.get("TELEGRAM_OVERALL_MAX_RATE", "30") or 30),
         )
         settings.check()
         return settings
@@ -243,7 +245,7 @@ class TelegramBot:
         builder = (
             ApplicationBuilder()
             .token(self.settings.token)
-            .rate_limiter(AIORateLimiter(max_retries=self.settings.max_retries))
+            .rate_limiter(AIORateLimiter(overall_max_rate=self.settings.overall_max_rate, max_retries=self.settings.max_retries))
             .concurrent_updates(OwnerOrderedProcessor(self.settings.concurrent_updates))
             .post_init(self.post_init)
             .post_shutdown(self.post_shutdown)
