@@ -39,9 +39,18 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def sqlite_synchronous(env: Mapping[str, str] | None = None) -> str:
+    """FULL (default) syncs every commit to disk; NORMAL (with WAL) survives a crashed or killed
+    process just as well and only risks the last commits when the whole machine loses power."""
+    env = os.environ if env is None else env
+    value = env.get("JOURNEYBOT_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
+    return value if value in ("FULL", "NORMAL", "EXTRA") else "FULL"
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        synchronous = sqlite_synchronous()
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -52,7 +61,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm import Session
 
 from bot.journey import Field, JourneyView
@@ -38,8 +39,45 @@ def project(session: Session, journey: Journey, view: JourneyView, changed: Iter
         _project_business(session, journey, view)
     if any(key.startswith("persona.") for key in changed) or journey.persona_id is None:
         _project_persona(session, journey, view)
-    if any(key == "journey.stages" or key.startswith("stage.") for key in changed):
+    stage_keys = {key for key in changed if key == "journey.stages" or key.startswith("stage.")}
+    if stage_keys and not _update_in_place(session, journey, view, stage_keys):
         _project_stages(session, journey, view)
+
+
+def _update_in_place(session: Session, journey: Journey, view: JourneyView, keys: set[str]) -> bool:
+    """Answers about one touchpoint or one stage's delights change one row with one UPDATE.
+
+    Returns False when the shape changed (stages or touchpoint lists) or a row is missing, so the
+    caller brings every stage and touchpoint in line instead.
+    """
+    if journey.id is None or any(key == "journey.stages" or key.endswith(".touchpoints") for key in keys):
+        return False
+    stages = {stage.slug: stage for stage in view.stages}
+    for key in keys:
+        parts = key.split(".")
+        stage_view = stages.get(parts[1]) if len(parts) >= 3 else None
+        if stage_view is None:
+            return False
+        stage_id = select(Stage.id).where(Stage.journey_id == journey.id, Stage.slug == stage_view.slug).scalar_subquery()
+        if len(parts) == 4 and parts[2].startswith("tp") and parts[2][2:].isdigit():
+            index = int(parts[2][2:])
+            if not 1 <= index <= len(stage_view.touchpoints):
+                return False
+            tp = stage_view.touchpoints[index - 1]
+            statement = (
+                update(Touchpoint)
+                .where(Touchpoint.stage_id == stage_id, Touchpoint.position == index)
+                .values(channel=_code(tp.channel), feeling=tp.score, pain=_text(tp.pain), team=_code(tp.team))
+            )
+        elif len(parts) == 3 and parts[2] == "delights":
+            statement = update(Stage).where(Stage.id == stage_id).values(delights=_text(stage_view.delights))
+        elif len(parts) == 3:
+            continue  # a stage-level answer without a column of its own (evidence)
+        else:
+            return False
+        if session.execute(statement.execution_options(synchronize_session=False)).rowcount != 1:
+            return False
+    return True
 
 
 def _project_business(session: Session, journey: Journey, view: JourneyView) -> None:
@@ -78,7 +116,15 @@ def _project_persona(session: Session, journey: Journey, view: JourneyView) -> N
 def _project_stages(session: Session, journey: Journey, view: JourneyView) -> None:
     """Bring the stage and touchpoint rows in line with the answers, in place: a step changes a
     row or two instead of deleting and inserting every stage and touchpoint again."""
+    preloaded: list[Stage] = []
+    if journey.id is not None:
+        # one query for every stage's touchpoints instead of one lazy load per stage; the list keeps
+        # the loaded rows alive in the session's (weak) identity map while journey.stages is read
+        preloaded = session.scalars(
+            select(Stage).where(Stage.journey_id == journey.id).options(selectinload(Stage.touchpoints))
+        ).all()
     stages = list(journey.stages)
+    del preloaded
     for index, stage_view in enumerate(view.stages):
         if index < len(stages):
             stage = stages[index]
