@@ -158,6 +158,19 @@ def render_markdown(journey: JourneyView, report: Report, *, today: str) -> str:
             own = f"{check.owner:.1f}" if check.owner is not None else "–"
             out.append(f"| {cell(check.stage or overall)} | {own} | {check.customers:.1f} | {check.responses} |")
 
+    if report.team or report.team_added:
+        out += ["", f"## {inline(t['team_heading'])}", ""]
+        if report.team:
+            out.append("| " + " | ".join(inline(c) for c in t["team_columns"]) + " |")
+            out.append("|---|---|---|---|---|")
+            for row in report.team:
+                owner = str(row.owner) if row.owner is not None else "–"
+                flag = inline(t["team_disagree"]) if row.disagree else ""
+                scores = ", ".join(str(s) for s in row.scores)
+                out.append(f"| {cell(row.stage)} | {cell(row.touchpoint)} | {owner} | {scores} | {flag or '–'} |")
+        if report.team_added:
+            out += ["", f"**{inline(t['team_added'])}:** " + "; ".join(inline(a) for a in report.team_added)]
+
     if report.todos:
         statuses = prompts.load(journey.lang, "messages")["todo"]["statuses"]
         out += ["", f"## {inline(t['todo_heading'])}", ""]

@@ -52,6 +52,16 @@ class TodoLine(BaseModel):
     status: str
 
 
+class TeamScore(BaseModel):
+    """Teammates' feeling scores for one touchpoint, next to the owner's (team journeys)."""
+
+    stage: str
+    touchpoint: str
+    owner: int | None
+    scores: list[int]
+    disagree: bool
+
+
 class Report(BaseModel):
     """Everything a summary shows. Texts are already in the owner's language."""
 
@@ -68,4 +78,6 @@ class Report(BaseModel):
     changes: list[str] = Field(default_factory=list, description="what changed since the previous version")
     customer_check: list[CustomerCheck] = Field(default_factory=list)
     todos: list[TodoLine] = Field(default_factory=list)
+    team: list[TeamScore] = Field(default_factory=list)
+    team_added: list[str] = Field(default_factory=list, description="touchpoints teammates added: 'stage: name'")
     notice: str = Field(default="", description="one line for the owner, e.g. why the offline coach was used")

@@ -17,7 +17,7 @@ from bot.events import Event
 from bot.export import filename_for, render_markdown
 from bot.journey import JourneyView
 from bot.replies import Reply
-from bot.report import Report
+from bot.report import Report, TeamScore
 from bot.survey import compare
 from bot.versions import changes
 from bot.writer import CoachWriter, SummaryWriter
@@ -107,9 +107,32 @@ class JourneyService:
         items = [("improvement", i.title) for i in report.improvements] + [("wow", w.idea) for w in report.wow_moments]
         self.repo.sync_todos(view.id, items)
         todos = self.repo.todo_lines(view.id)
+        team, added = self._team(view)
         return report.model_copy(
-            update={"version": view.version, "changes": changes(view), "customer_check": compare(view), "todos": todos}
+            update={
+                "version": view.version,
+                "changes": changes(view),
+                "customer_check": compare(view),
+                "todos": todos,
+                "team": team,
+                "team_added": added,
+            }
         )
+
+    def _team(self, view: JourneyView) -> tuple[list[TeamScore], list[str]]:
+        """Scores and touchpoints teammates contributed to a shared journey."""
+        from store.sharing import DISAGREEMENT, Sharing, team_rows
+
+        assert view.id is not None
+        contributions = Sharing(self.repo.engine).contributions(view.id)
+        if not contributions:
+            return [], []
+        rows, added = team_rows(view, contributions)
+        team = [
+            TeamScore(stage=r.stage_name, touchpoint=r.touchpoint, owner=r.owner_score, scores=[s for _, s in r.scores], disagree=r.spread >= DISAGREEMENT)
+            for r in rows
+        ]
+        return team, [f"{c.stage_name}: {c.touchpoint}" for c in added]
 
     async def _written_report(self, view: JourneyView) -> Report:
         assert view.id is not None

@@ -37,10 +37,10 @@ async def test_todo_review_and_reminders(tmp_path) -> None:
         with h.service.repo.sessions.begin() as session:
             session.execute(update(Reminder).values(due_at=datetime.now(timezone.utc) - timedelta(days=1)))
         client = web_client({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": h.slack.api_url})
-        mark = h.slack.mark()
         sent = await h.journeys.send_reminders(client, TEAM_ID) + await h.journeys.send_reminders(client, TEAM_ID)
         assert sent == 1, "one reminder for this workspace's owner, once; the other workspace's is not ours"
-        posts = [c for c in h.slack.calls[mark:] if c.method == "chat.postMessage"]
-        assert len(posts) == 1 and "Time to review" in str(posts[0].params["text"])
+        await asyncio.wait_for(h.journeys.drain(), 10)
+        posts = [c for c in h.slack.calls if c.method == "chat.postMessage" and "Time to review" in str(c.params.get("text", ""))]
+        assert len(posts) == 1 and posts[0].params["channel"] == "DU1"
     finally:
         await stop_harness(h, runner)

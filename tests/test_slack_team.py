@@ -108,6 +108,10 @@ async def test_teammate_scores_and_adds_touchpoints_and_the_summary_shows_disagr
         # the owner's own answers are untouched
     view = h.service.view(h.owner("U1"), 1)
     assert [tp.name for tp in view.stages[0].touchpoints] == ["Instagram post"]
+    # the markdown file carries the team's view too
+    markdown = h.service.export(h.owner("U1"), 1).markdown
+    assert "## Team scores" in markdown and "| Purchase | Checkout | 2 | 5 | ⚠️ differ by 2 or more |" in markdown
+    assert "Awareness: Flyer at school" in markdown
 
 
 async def test_teammate_rescoring_and_double_taps_keep_one_score(h: Harness) -> None:
