@@ -82,7 +82,7 @@ class TodoRef:
     status: str  # open, planned, done, dropped
 
 
-TODO_STATUSES = ("open", "planned", "done", "dropped")
+TASK_STATUSES = ("open", "planned", "done", "dropped")
 
 
 @dataclass
@@ -762,7 +762,7 @@ class _Turn:
 
     def todo_status(self, word: str) -> str | None:
         folded = word.strip().casefold()
-        if folded in TODO_STATUSES:
+        if folded in TASK_STATUSES:
             return folded
         for lang in prompts.LANGUAGES:
             for status, words in prompts.load(lang, "messages")["todo"]["words"].items():
