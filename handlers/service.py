@@ -75,7 +75,7 @@ class JourneyService:
         except StoreUnavailable as exc:
             log.warning("store unavailable for %s event: %s", owner.channel, exc)
             lang = prompts.normalise_language(lang_hint)
-            return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang)]
+            return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang, data={"store_down": True})]
 
     async def ahandle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None) -> list[Reply]:
         return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint)

@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
@@ -14,7 +15,7 @@ from rich.panel import Panel
 from rich.text import Text as RichText
 
 import prompts
-from bot.engine import DONT_KNOW, DONE, KEEP, SKIP
+from bot.engine import DONT_KNOW, DONE, KEEP, SHOW, SKIP
 from bot.events import Choice, Command, Event, Start, parse_input
 from bot.replies import Reply
 from bot.summary_text import report_text
@@ -48,6 +49,7 @@ class TerminalChat:
         self.question: Reply | None = None
         self.lang = "en"
         self.lang_known = False
+        self.failed: tuple[Event, str] | None = None
 
     def t(self, key: str, **values: Any) -> str:
         return prompts.say(self.lang, "terminal", key, **values)
@@ -87,8 +89,14 @@ class TerminalChat:
         return event
 
     def send(self, event: Event) -> None:
+        # A line sent again right after "not saved" keeps its key: if the database did commit it
+        # before the connection broke, the second try is recognised and not recorded twice.
+        key = self.failed[1] if self.failed is not None and self.failed[0] == event else uuid.uuid4().hex
         # the terminal has no idea of the owner's language until the owner picked one
-        replies = self.service.handle(self.owner, event, lang_hint=self.lang if self.lang_known else None)
+        replies = self.service.handle(self.owner, event, dedup_key=f"terminal:{key}", lang_hint=self.lang if self.lang_known else None)
+        self.failed = (event, key) if any(r.data.get("store_down") for r in replies) else None
+        if not replies:  # already recorded on the earlier try: show where we are
+            replies = self.service.handle(self.owner, Command(SHOW), lang_hint=self.lang)
         for reply in replies:
             if reply.step != "meta.language":
                 self.lang, self.lang_known = reply.lang, True
