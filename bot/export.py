@@ -63,128 +63,148 @@ def filename_for(journey: JourneyView) -> str:
     return f"journey-{slugify(journey.persona_name) or 'persona'}.md"
 
 
+class _Page:
+    """The lines of one export, with the texts of prompts/<lang>/export.yaml."""
+
+    def __init__(self, journey: JourneyView) -> None:
+        self.journey = journey
+        self.t: dict[str, Any] = prompts.load(journey.lang, "export")
+        self.lines: list[str] = []
+
+    def say(self, key: str, **values: Any) -> str:
+        return inline(str(self.t[key]).format(**values))
+
+    def heading(self, level: int, text: str) -> None:
+        self.lines += ["", f"{'#' * level} {text}", ""]
+
+    def table(self, columns_key: str, rows: list[list[str]]) -> None:
+        """A table; every cell must already be escaped (`cell`, numbers)."""
+        columns = self.t[columns_key]
+        self.lines.append("| " + " | ".join(inline(c) for c in columns) + " |")
+        self.lines.append("|" + "---|" * len(columns))
+        self.lines += ["| " + " | ".join(row) + " |" for row in rows]
+
+
 def render_markdown(journey: JourneyView, report: Report, *, today: str) -> str:
-    t: dict[str, Any] = prompts.load(journey.lang, "export")
-    out: list[str] = []
-
-    def say(key: str, **values: Any) -> str:
-        return str(t[key]).format(**values)
-
-    out.append(f"# {inline(say('title', title=journey.title))}")
-    out.append("")
-    out.append(f"_{inline(say('generated', date=today, generator=report.generator))}_")
+    page = _Page(journey)
+    page.lines += [f"# {page.say('title', title=journey.title)}", "", f"_{page.say('generated', date=today, generator=report.generator)}_"]
     if report.notice:
-        out += ["", f"> {inline(say('notice', notice=report.notice))}"]
+        page.lines += ["", f"> {page.say('notice', notice=report.notice)}"]
+    _persona_and_business(page)
+    _journey_map(page)
+    _advice(page, report)
+    _living(page, report)
+    if report.missing:
+        page.heading(2, page.say("missing_heading"))
+        page.lines += [f"- {inline(item)}" for item in report.missing]
+    page.heading(2, page.say("review_heading"))
+    page.lines += [page.say("review", date=report.review_date), ""]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(page.lines))
 
-    out += ["", f"## {inline(say('persona_heading', persona=journey.persona_name or t['none']))}", ""]
-    out += [f"_{inline(t['legend'])}_", ""]
-    out += _field_table(journey, PERSONA_FIELDS, t)
-    out += ["", f"## {inline(t['business_heading'])}", ""]
-    out += _field_table(journey, BUSINESS_FIELDS, t)
 
-    out += ["", f"## {inline(t['map_heading'])}"]
+def _persona_and_business(page: _Page) -> None:
+    journey = page.journey
+    page.heading(2, page.say("persona_heading", persona=journey.persona_name or page.t["none"]))
+    page.lines += [f"_{page.say('legend')}_", ""]
+    page.lines += _field_table(journey, PERSONA_FIELDS, page.t)
+    page.heading(2, page.say("business_heading"))
+    page.lines += _field_table(journey, BUSINESS_FIELDS, page.t)
+
+
+def _journey_map(page: _Page) -> None:
+    journey = page.journey
+    page.heading(2, page.say("map_heading"))
     for stage in journey.stages:
-        out += ["", f"### {inline(say('stage_heading', index=stage.index, stage=stage.name))}", ""]
+        page.heading(3, page.say("stage_heading", index=stage.index, stage=stage.name))
         evidence = journey.fields.get(f"stage.{stage.slug}.evidence")
         if evidence is not None and evidence.status != "missing":
-            light = LIGHTS[field_level(evidence)]
-            out += [f"_{inline(t['evidence'])}: {light} {inline(_field_text(journey, evidence))}_", ""]
+            page.lines += [f"_{page.say('evidence')}: {LIGHTS[field_level(evidence)]} {inline(_field_text(journey, evidence))}_", ""]
         if not stage.touchpoints:
-            out.append(inline(t["no_touchpoints"]))
+            page.lines.append(page.say("no_touchpoints"))
         else:
-            out.append("| " + " | ".join(inline(c) for c in t["columns"]) + " |")
-            out.append("|" + "---|" * len(t["columns"]))
-            for tp in stage.touchpoints:
-                feeling = str(tp.score) if tp.score is not None else _status_text(journey, tp.feeling)
-                out.append(
-                    "| "
-                    + " | ".join(
-                        [cell(tp.name), cell(_field_text(journey, tp.channel)), cell(feeling), cell(_field_text(journey, tp.pain)), cell(_field_text(journey, tp.team))]
-                    )
-                    + " |"
-                )
+            page.table(
+                "columns",
+                [
+                    [
+                        cell(tp.name),
+                        cell(_field_text(journey, tp.channel)),
+                        cell(str(tp.score) if tp.score is not None else _status_text(journey, tp.feeling)),
+                        cell(_field_text(journey, tp.pain) if tp.pain.status != "skipped" else ""),  # skipped: no pain
+                        cell(_field_text(journey, tp.team)),
+                    ]
+                    for tp in stage.touchpoints
+                ],
+            )
         if stage.delights:
-            out += ["", f"**{inline(t['delights'])}:** {inline(stage.delights.text)}"]
+            page.lines += ["", f"**{page.say('delights')}:** {inline(stage.delights.text)}"]
+    page.heading(2, page.say("curve_heading"))
+    page.lines += _mermaid(journey, page.t)
 
-    out += ["", f"## {inline(t['curve_heading'])}", ""]
-    out += _mermaid(journey, t)
 
-    out += ["", f"## {inline(t['summary_heading'])}", ""]
+def _advice(page: _Page, report: Report) -> None:
+    levels = prompts.load(page.journey.lang, "coach")["levels"]
+    page.heading(2, page.say("summary_heading"))
     for paragraph in report.summary:
-        out += [inline(paragraph), ""]
-
-    out += [f"## {inline(t['improvements_heading'])}", ""]
+        page.lines += [inline(paragraph), ""]
+    page.heading(2, page.say("improvements_heading"))
     for n, item in enumerate(report.improvements, start=1):
-        levels = prompts.load(journey.lang, "coach")["levels"]
-        out.append(f"{n}. **{inline(item.title)}**  ")
-        out.append(f"   {inline(item.why)}  ")
-        out.append(f"   _{inline(say('improvement_meta', step=item.step, effort=levels.get(item.effort, item.effort), impact=levels.get(item.impact, item.impact)))}_  ")
-        out.append(f"   _{inline(say('because', trigger=item.trigger))}_")
+        meta = page.say("improvement_meta", step=item.step, effort=levels.get(item.effort, item.effort), impact=levels.get(item.impact, item.impact))
+        page.lines += [f"{n}. **{inline(item.title)}**  ", f"   {inline(item.why)}  ", f"   _{meta}_  ", f"   _{page.say('because', trigger=item.trigger)}_"]
     if not report.improvements:
-        out.append(inline(t["none"]))
-
-    out += ["", f"## {inline(t['wow_heading'])}", ""]
-    for item in report.wow_moments:
-        out.append(f"- **{inline(item.idea)}**  ")
-        out.append(f"  {inline(item.why)}  ")
-        out.append(f"  _{inline(say('wow_meta', stage=item.stage, cost=item.cost))}_  ")
-        out.append(f"  _{inline(say('because', trigger=item.trigger))}_")
+        page.lines.append(page.say("none"))
+    page.heading(2, page.say("wow_heading"))
+    for wow in report.wow_moments:
+        meta = page.say("wow_meta", stage=wow.stage, cost=wow.cost)
+        page.lines += [f"- **{inline(wow.idea)}**  ", f"  {inline(wow.why)}  ", f"  _{meta}_  ", f"  _{page.say('because', trigger=wow.trigger)}_"]
     if not report.wow_moments:
-        out.append(inline(t["none"]))
-
-    out += ["", f"## {inline(t['mistakes_heading'])}", ""]
+        page.lines.append(page.say("none"))
+    page.heading(2, page.say("mistakes_heading"))
     for check in report.mistakes:
-        out.append(f"- [{'x' if check.ok else ' '}] {check.number}\\. **{inline(check.title)}**: {inline(check.note)}")
-
-    out += ["", f"## {inline(t['calendar_heading'])}", ""]
+        page.lines.append(f"- [{'x' if check.ok else ' '}] {check.number}\\. **{inline(check.title)}**: {inline(check.note)}")
+    page.heading(2, page.say("calendar_heading"))
     if report.calendar:
-        out.append("| " + " | ".join(inline(c) for c in t["calendar_columns"]) + " |")
-        out.append("|---|---|---|")
-        for row in report.calendar:
-            out.append(f"| {cell(row.stage)} | {cell(row.channel)} | {cell(row.idea)} |")
+        page.table("calendar_columns", [[cell(row.stage), cell(row.channel), cell(row.idea)] for row in report.calendar])
     else:
-        out.append(inline(t["none"]))
+        page.lines.append(page.say("none"))
 
+
+def _living(page: _Page, report: Report) -> None:
+    """What changed, what customers say, what the team scored, and the to-do list."""
     if report.changes:
-        out += ["", f"## {inline(t['changes_heading'])}", ""]
-        out += [f"- {inline(line)}" for line in report.changes]
-
+        page.heading(2, page.say("changes_heading"))
+        page.lines += [f"- {inline(line)}" for line in report.changes]
     if report.customer_check:
-        overall = prompts.load(journey.lang, "coach")["customers"]["overall"]
-        out += ["", f"## {inline(t['customer_heading'])}", ""]
-        out.append("| " + " | ".join(inline(c) for c in t["customer_columns"]) + " |")
-        out.append("|---|---|---|---|")
-        for check in report.customer_check:
-            own = f"{check.owner:.1f}" if check.owner is not None else "–"
-            out.append(f"| {cell(check.stage or overall)} | {own} | {check.customers:.1f} | {check.responses} |")
-
+        overall = prompts.load(page.journey.lang, "coach")["customers"]["overall"]
+        page.heading(2, page.say("customer_heading"))
+        page.table(
+            "customer_columns",
+            [
+                [cell(c.stage or overall), f"{c.owner:.1f}" if c.owner is not None else "–", f"{c.customers:.1f}", str(c.responses)]
+                for c in report.customer_check
+            ],
+        )
     if report.team or report.team_added:
-        out += ["", f"## {inline(t['team_heading'])}", ""]
+        page.heading(2, page.say("team_heading"))
         if report.team:
-            out.append("| " + " | ".join(inline(c) for c in t["team_columns"]) + " |")
-            out.append("|---|---|---|---|---|")
-            for row in report.team:
-                owner = str(row.owner) if row.owner is not None else "–"
-                flag = inline(t["team_disagree"]) if row.disagree else ""
-                scores = ", ".join(str(s) for s in row.scores)
-                out.append(f"| {cell(row.stage)} | {cell(row.touchpoint)} | {owner} | {scores} | {flag or '–'} |")
+            page.table(
+                "team_columns",
+                [
+                    [
+                        cell(row.stage),
+                        cell(row.touchpoint),
+                        str(row.owner) if row.owner is not None else "–",
+                        ", ".join(str(score) for score in row.scores),
+                        page.say("team_disagree") if row.disagree else "–",
+                    ]
+                    for row in report.team
+                ],
+            )
         if report.team_added:
-            out += ["", f"**{inline(t['team_added'])}:** " + "; ".join(inline(a) for a in report.team_added)]
-
+            page.lines += ["", f"**{page.say('team_added')}:** " + "; ".join(inline(a) for a in report.team_added)]
     if report.todos:
-        statuses = prompts.load(journey.lang, "messages")["todo"]["statuses"]
-        out += ["", f"## {inline(t['todo_heading'])}", ""]
-        out.append("| " + " | ".join(inline(c) for c in t["todo_columns"]) + " |")
-        out.append("|---|---|---|")
-        for todo in report.todos:
-            out.append(f"| {todo.id} | {cell(statuses.get(todo.status, todo.status))} | {cell(todo.title)} |")
-
-    if report.missing:
-        out += ["", f"## {inline(t['missing_heading'])}", ""]
-        out += [f"- {inline(item)}" for item in report.missing]
-
-    out += ["", f"## {inline(t['review_heading'])}", "", inline(say("review", date=report.review_date)), ""]
-    return "\n".join(out)
+        statuses = prompts.load(page.journey.lang, "messages")["todo"]["statuses"]
+        page.heading(2, page.say("todo_heading"))
+        page.table("todo_columns", [[str(todo.id), cell(statuses.get(todo.status, todo.status)), cell(todo.title)] for todo in report.todos])
 
 
 def _status_text(journey: JourneyView, field: Any) -> str:
