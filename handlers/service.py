@@ -160,7 +160,11 @@ class JourneyService:
         return written.report
 
     def reminders(self, channel: str, *, owner: OwnerKey | None = None, workspace: str | None = None) -> list[tuple[OwnerKey, str]]:
-        """Claim the review reminders due on this channel: (owner, message in the owner's language)."""
+        """Claim the review reminders due on this channel: (owner, message in the owner's language).
+
+        Called periodically by every channel, so it also tidies up old event ids.
+        """
+        self.repo.prune_processed_events()
         due = self.repo.due_reminders(channel, owner=owner, workspace=workspace)
         return [
             (OwnerKey(d.channel, d.workspace, d.user_id), prompts.say(d.lang, "messages", "review.reminder", title=d.title))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
 from sqlalchemy import Engine, delete, func, select
@@ -23,6 +24,7 @@ from store.projection import project
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
+PROCESSED_EVENTS_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,15 @@ class Repository:
             )
 
         self.transaction(work)
+
+    def prune_processed_events(self, older_than: timedelta = PROCESSED_EVENTS_KEPT) -> int:
+        """Forget platform event ids long after any re-delivery could come (Telegram keeps updates 24 h)."""
+        cutoff = living_repo.utcnow() - older_than
+
+        def work(session: Session) -> int:
+            return int(session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff)).rowcount or 0)
+
+        return self.transaction(work)
 
     def sync_todos(self, journey_id: int, items: list[tuple[str, str]]) -> None:
         self.transaction(lambda session: living_repo.sync_todos(session, journey_id, items))

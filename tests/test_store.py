@@ -138,3 +138,18 @@ def test_unicode_and_sql_looking_text_is_stored_exactly(service: JourneyService)
     journey_id = service.repo.current_journey_id(ALICE)
     assert service.view(ALICE, journey_id).business_name == weird.strip()
     assert count(service.repo, Journey) == 1
+
+
+def test_old_event_ids_are_pruned(service: JourneyService):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    type_lines(service, ALICE, ["en"])
+    service.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:1")
+    service.handle(ALICE, Text("1"), dedup_key="tg:2")
+    with service.repo.sessions.begin() as session:
+        session.execute(update(ProcessedEvent).where(ProcessedEvent.key == "tg:1").values(created_at=datetime.now(timezone.utc) - timedelta(days=8)))
+    service.reminders("telegram")
+    with service.repo.sessions() as session:
+        assert session.scalars(select(ProcessedEvent.key)).all() == ["tg:2"]
