@@ -44,3 +44,20 @@ async def test_todo_review_and_reminders(tmp_path) -> None:
         assert len(posts) == 1 and posts[0].params["channel"] == "DU1"
     finally:
         await stop_harness(h, runner)
+
+
+async def test_survey_answers_as_a_csv_file_in_the_dm(tmp_path) -> None:
+    h, runner = await start_harness(tmp_path)
+    try:
+        owner = OwnerKey("slack", TEAM_ID, "U1")
+        await asyncio.to_thread(type_lines, h.service, owner, B2B_EN)
+        data = b"Discovery,Proposal,Onboarding,Overall,Comment\n4,1,2,3,Slow proposal\n5,2,2,4,\n"
+        file = h.slack.add_user_file(data, "answers.csv")
+        mark = h.slack.mark()
+        assert (await h.signer.dm("U1", "", files=[file])).status == 200
+        posts = await h.slack.wait_for("chat.postMessage", since=mark)
+        assert any("Saved 2 customer answers" in str(p.params.get("text", "")) for p in posts)
+        report = await h.service.areport(owner, h.service.repo.current_journey_id(owner))
+        assert {c.stage: c.responses for c in report.customer_check}["Proposal"] == 2
+    finally:
+        await stop_harness(h, runner)

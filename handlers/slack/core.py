@@ -12,6 +12,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
+import aiohttp
+
 import prompts
 from bot.chart import emotion_curve_png
 from bot.events import Event
@@ -78,6 +80,15 @@ class SlackJourneys:
             opened = await client.conversations_open(users=owner.user_id)
             self._dm[key] = opened["channel"]["id"]
         return self._dm[key]
+
+    async def download(self, client: AsyncWebClient, file: dict[str, Any]) -> str:
+        """The text of a file a user shared with the bot (Slack serves it to the bot token only)."""
+        url = file.get("url_private_download") or file.get("url_private")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url, headers={"Authorization": f"Bearer {client.token}"}) as response:
+                response.raise_for_status()
+                data = await response.read()
+        return data.decode("utf-8", errors="replace")
 
     async def send_reminders(self, client: AsyncWebClient, workspace: str) -> int:
         """Review reminders due for people of this workspace, each claimed by one process only."""

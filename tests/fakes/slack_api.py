@@ -188,6 +188,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.uploads: dict[str, Upload] = {}
+        self.user_files: dict[str, bytes] = {}
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.users: dict[str, dict[str, Any]] = {}
         self.members: dict[str, list[str]] = {}
@@ -229,12 +230,35 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._dispatch)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._private_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
+
+    def add_user_file(self, data: bytes, name: str) -> dict[str, Any]:
+        """A file a user shared: the `files` entry of a file_share message event."""
+        file_id = f"F{len(self.user_files) + 1:08d}"
+        self.user_files[file_id] = data
+        return {
+            "id": file_id,
+            "name": name,
+            "mimetype": "text/csv",
+            "filetype": "csv",
+            "size": len(data),
+            "url_private_download": f"{self.root}/files-pri/{file_id}/{name}",
+        }
+
+    async def _private_file(self, request: web.Request) -> web.Response:
+        # Slack serves private files only to a request carrying the bot token
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            raise web.HTTPForbidden()
+        data = self.user_files.get(request.match_info["file_id"])
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=data, content_type="text/csv")
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -640,6 +664,7 @@ class SlackSigner:
         event_id: str | None = None,
         subtype: str | None = None,
         bot_id: str | None = None,
+        files: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         n = self.next_id()
         channel = channel or f"D{user_id}"
@@ -656,6 +681,9 @@ class SlackSigner:
             event["subtype"] = subtype
         if bot_id:
             event["bot_id"] = bot_id
+        if files:
+            event["subtype"] = "file_share"
+            event["files"] = files
         team = team_id or self.team_id
         return {
             "token": "legacy-verification-token",
@@ -677,7 +705,7 @@ class SlackSigner:
         return await self.post(body, "application/json", headers=headers, **kw)
 
     async def dm(self, user_id: str, text: str, **kw: Any) -> Sent:
-        split = {k: kw.pop(k) for k in ("channel", "team_id", "event_id", "subtype", "bot_id") if k in kw}
+        split = {k: kw.pop(k) for k in ("channel", "team_id", "event_id", "subtype", "bot_id", "files") if k in kw}
         return await self.event(self.message_event(user_id, text, **split), **kw)
 
     async def action(
