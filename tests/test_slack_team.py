@@ -253,3 +253,16 @@ async def test_summary_lands_in_the_shared_channel_and_forget_removes_contributi
     await h.slack.wait_for("chat.postMessage", since=mark, predicate=lambda c: c.channel == "DU2" and "deleted" in c.all_text())
     with h.service.repo.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Contribution)) == 0
+
+
+async def test_contribute_with_a_team_shows_the_stages_that_team_owns(h: Harness) -> None:
+    await share(h)
+    # every touchpoint of this journey is owned by marketing
+    await h.signer.command("U2", "contribute marketing", channel_id=TEAM_CHANNEL, response_url=h.slack.response_url("m1"))
+    owned = await reply_to(h, "m1")
+    assert "where Marketing owns a step" in owned.all_text()
+    assert {b["text"]["text"] for b in owned.buttons()} == {"1. Awareness", "2. Purchase"}
+    # a team named in Dutch is understood too; it owns nothing here, so every stage is offered
+    await h.signer.command("U2", "contribute verkoop", channel_id=TEAM_CHANNEL, response_url=h.slack.response_url("m2"))
+    none = await reply_to(h, "m2")
+    assert "no step owned by Sales" in none.all_text() and len(none.buttons()) == 2

@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+import prompts
 from bot import texts
 from bot.flow import SCALE
 from bot.journey import JourneyView, StageView
@@ -51,8 +52,24 @@ async def _authorized(
     return share
 
 
-async def show_journeys(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, respond: Respond) -> None:
-    """`/journey contribute` in a channel: the journeys shared here (or straight to the stages of the only one)."""
+def team_of(word: str) -> str | None:
+    """The team option a teammate names (`sales`, `Verkoop`, `klantenservice`...), in either language."""
+    folded = word.strip().casefold()
+    if not folded:
+        return None
+    for lang in prompts.LANGUAGES:
+        for value, label in texts.questions(lang)["touchpoint.team"]["options"].items():
+            if folded in (str(value).casefold(), str(label).casefold()):
+                return str(value)
+    return None
+
+
+async def show_journeys(
+    journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, respond: Respond, arg: str = ""
+) -> None:
+    """`/journey contribute [team]` in a channel: the journeys shared here (or straight to the stages
+    of the only one); with a team, only the stages that have a step that team owns."""
+    team = team_of(arg)
     shares = await asyncio.to_thread(journeys.sharing.shares_in, PLATFORM, owner.workspace, channel)
     if not shares:
         await journeys.tell(client, owner, channel, "contribute.none", respond)
@@ -62,25 +79,42 @@ async def show_journeys(journeys: SlackJourneys, client: AsyncWebClient, owner: 
         return
     lang = await journeys.lang(owner, client)
     if len(shares) == 1:
-        await show_stages(journeys, client, owner, shares[0], lang, respond, replace=False)
+        await show_stages(journeys, client, owner, shares[0], lang, respond, replace=False, team=team)
         return
-    buttons = [render.button(s.title, f"{ACTION}.j.{i}", _value(a="j", sh=s.id)) for i, s in enumerate(shares)]
+    buttons = [render.button(s.title, f"{ACTION}.j.{i}", _value(a="j", sh=s.id, tm=team or "")) for i, s in enumerate(shares)]
     await _show(respond, render.t(lang, "contribute.pick_journey"), buttons, replace=False)
 
 
 async def show_stages(
-    journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, share: ShareInfo, lang: str, respond: Respond, *, replace: bool
+    journeys: SlackJourneys,
+    client: AsyncWebClient,
+    owner: OwnerKey,
+    share: ShareInfo,
+    lang: str,
+    respond: Respond,
+    *,
+    replace: bool,
+    team: str | None = None,
 ) -> None:
     view = await asyncio.to_thread(journeys.sharing.journey_view, share)
     title = render.escape(share.title)
     if not view.stages:
         await journeys.tell(client, owner, share.channel_id, "contribute.no_stages", respond, title=title)
         return
+    stages = view.stages
+    text = render.t(lang, "contribute.pick_stage", title=title)
+    if team:
+        owned = [s for s in view.stages if any(tp.team.known and tp.team.value == team for tp in s.touchpoints)]
+        label = render.escape(texts.option_label(lang, "touchpoint.team", team))
+        if owned:
+            stages, text = owned, render.t(lang, "contribute.pick_team_stage", title=title, team=label)
+        else:
+            text = render.t(lang, "contribute.no_team_stages", title=title, team=label)
     buttons = [
         render.button(f"{stage.index}. {stage.name}", f"{ACTION}.s.{i}", _value(a="s", sh=share.id, st=stage.slug))
-        for i, stage in enumerate(view.stages)
+        for i, stage in enumerate(stages)
     ]
-    await _show(respond, render.t(lang, "contribute.pick_stage", title=title), buttons, replace=replace)
+    await _show(respond, text, buttons, replace=replace)
 
 
 def _stage(view: JourneyView, slug: str) -> StageView | None:
@@ -207,7 +241,7 @@ async def _tap(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey,
     lang = await journeys.lang(owner, client)
     kind = value.get("a")
     if kind == "j":
-        await show_stages(journeys, client, owner, share, lang, respond, replace=True)
+        await show_stages(journeys, client, owner, share, lang, respond, replace=True, team=team_of(str(value.get("tm", ""))))
     elif kind == "s":
         await show_touchpoints(journeys, client, owner, share, str(value.get("st", "")), lang, respond)
     elif kind == "t":

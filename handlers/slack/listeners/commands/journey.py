@@ -58,7 +58,7 @@ async def run(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, 
         await share(journeys, client, owner, arg, respond)
         return
     if sub == "contribute":
-        await contrib.show_journeys(journeys, client, owner, channel, respond)
+        await contrib.show_journeys(journeys, client, owner, channel, respond, arg)
         return
     if sub == "add":
         await contrib.add_touchpoint(journeys, client, owner, channel, arg, respond)
