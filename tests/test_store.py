@@ -153,3 +153,13 @@ def test_old_event_ids_are_pruned(service: JourneyService):
     service.reminders("telegram")
     with service.repo.sessions() as session:
         assert session.scalars(select(ProcessedEvent.key)).all() == ["tg:2"]
+
+
+def test_an_unreachable_database_is_reported_without_its_password(monkeypatch, capsys):
+    from handlers import cli
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://owner:s3cret-pw@127.0.0.1:1/journeybot")
+    assert cli.main(["list", "--user", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and "127.0.0.1:1" in err
+    assert "s3cret-pw" not in err
