@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 import prompts
+from handlers import logs
 from handlers.service import JourneyService, OwnerKey
 from store.db import database_url, safe_url
 from store.repository import JourneyNotFound, StoreUnavailable
@@ -68,7 +68,7 @@ def _service() -> JourneyService:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("JOURNEYBOT_LOG_LEVEL", "WARNING").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "chat"

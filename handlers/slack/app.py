@@ -15,6 +15,9 @@ import logging
 import os
 
 from aiohttp import web
+
+import prompts
+from handlers import logs
 from typing import Any, Mapping
 
 from slack_bolt.async_app import AsyncApp
@@ -125,11 +128,12 @@ def main(service: JourneyService | None = None, *, port: int | None = None, argv
     """Entry point of `journeybot slack` (handlers/cli.py passes the service and --port)
     and of `python -m handlers.slack [--port N]`."""
     if port is None:
-        parser = argparse.ArgumentParser(prog="journeybot slack", description="Run journeybot as a Slack app.")
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+        lang = prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
+        parser = argparse.ArgumentParser(prog="journeybot slack", description=prompts.say(lang, "cli", "slack"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)), help=prompts.say(lang, "cli", "port"))
         port = parser.parse_args(argv).port
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO)
+        logs.configure("INFO")
     try:
         run(port=port, service=service)
     except ConfigError as exc:
