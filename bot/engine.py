@@ -857,6 +857,8 @@ class _Turn:
                 return
             if value != self.state.answers.get(item, {}).get("v"):
                 self.record(step, raw, value, "ok")
+                # a changed touchpoint list can add questions: the journey is open again until they are answered
+                self.state.complete = self.first_open() is None
                 if item.endswith(".touchpoints"):
                     prefix = item[: -len("touchpoints")]
                     self.state.review = [k for k in self.state.review if not k.startswith(prefix)]
