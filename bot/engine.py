@@ -13,18 +13,23 @@ from bot import texts
 from bot.events import COMMANDS, Choice, Command, Event, Start, Text, same_step
 from bot.flow import Flow, Step, default_flow, plan
 from bot.replies import Option, Progress, Reply
+from bot.living_commands import LivingJourneyCommands
 from bot.templates import proposed_touchpoints, sector_template
-
-DONT_KNOW = "__dont_know__"
-DONE = "__done__"
-SKIP = "__skip__"
-KEEP = "__keep__"
-LANGUAGE_STEP = "meta.language"
-SURVEY_STEP = "meta.survey"
-REVIEW_PREFIX = "review:"
-FORGET_STEP = "meta.forget"
-SHOW = "_show"  # internal: show the current question, used after switching journeys
-
+from bot.vocabulary import (  # noqa: F401  (re-exported: adapters and tests use them from here)
+    DONE,
+    DONT_KNOW,
+    FORGET_STEP,
+    KEEP,
+    LANGUAGE_STEP,
+    REVIEW_PREFIX,
+    SHOW,
+    SKIP,
+    SURVEY_STEP,
+    TASK_STATUSES,
+    Invalid,
+    TodoRef,
+    matches_word,
+)
 
 @dataclass
 class State:
@@ -74,17 +79,6 @@ class Logged:
     status: str  # ok, unknown, skipped
 
 
-@dataclass(frozen=True)
-class TodoRef:
-    id: int
-    kind: str  # improvement or wow
-    title: str
-    status: str  # open, planned, done, dropped
-
-
-TASK_STATUSES = ("open", "planned", "done", "dropped")
-
-
 @dataclass
 class Context:
     journeys: Callable[[], list[JourneyRef]] = list
@@ -102,13 +96,6 @@ class Outcome:
     answers_changed: bool = False
     # what else the store must do: ("completed",), ("version",), ("todo", id, status), ("survey", rows)
     effects: list[tuple[Any, ...]] = field(default_factory=list)
-
-
-class _Invalid(Exception):
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
 
 
 def handle(state: State, event: Event, ctx: Context | None = None) -> Outcome:
@@ -129,12 +116,7 @@ def progress_counts(flow: Flow, answers: Mapping[str, Any]) -> tuple[int, int]:
     return sum(1 for s in steps if s.key in answers), len(steps)
 
 
-def matches_word(text: str, lists_key: str) -> bool:
-    needle = " ".join(text.strip().lower().replace("’", "'").split())
-    return any(needle in prompts.load(lang, "messages")[lists_key] for lang in prompts.LANGUAGES)
-
-
-class _Turn:
+class _Turn(LivingJourneyCommands):
     def __init__(self, state: State, ctx: Context) -> None:
         self.state = state
         self.ctx = ctx
@@ -576,7 +558,7 @@ class _Turn:
             return
         try:
             value = self.parse(step, raw, is_choice)
-        except _Invalid as invalid:
+        except Invalid as invalid:
             self.error(invalid.key, **invalid.values)
             return
         if value is None:  # a multi-choice toggle: nothing recorded yet
@@ -618,22 +600,22 @@ class _Turn:
         kind = step.kind
         if kind in ("short_text", "long_text"):
             if not text:
-                raise _Invalid("required")
+                raise Invalid("required")
             return text
         if kind == "scale":
             value = self.match_option(step, text)
             if value is None:
-                raise _Invalid("scale")
+                raise Invalid("scale")
             return int(value)
         if kind == "single_choice":
             if not text:
-                raise _Invalid("required")
+                raise Invalid("required")
             value = self.match_option(step, text)
             if value is not None:
                 return value
             if step.template.other and not is_choice:
                 return text
-            raise _Invalid("not_a_choice", value=text)
+            raise Invalid("not_a_choice", value=text)
         if kind == "multi_choice":
             return self.parse_multi(step, text, is_choice)
         if kind == "list":
@@ -641,7 +623,7 @@ class _Turn:
             if proposal and (text == KEEP or (not is_choice and matches_word(text, "keep_words"))):
                 return proposal
             if text == KEEP:
-                raise _Invalid("list_empty")
+                raise Invalid("list_empty")
             return self.parse_list(text)
         raise ValueError(kind)
 
@@ -658,10 +640,10 @@ class _Turn:
         if is_choice:
             if text == DONE:
                 if not self.state.selection:
-                    raise _Invalid("nothing_selected")
+                    raise Invalid("nothing_selected")
                 return list(self.state.selection)
             if text not in step.template.options:
-                raise _Invalid("not_a_choice", value=text)
+                raise Invalid("not_a_choice", value=text)
             if text in self.state.selection:
                 self.state.selection.remove(text)
             else:
@@ -669,12 +651,12 @@ class _Turn:
             return None
         items = self.split_items(text)
         if not items:
-            raise _Invalid("nothing_selected")
+            raise Invalid("nothing_selected")
         values: list[str] = []
         for item in items:
             value = self.match_option(step, item)
             if value is None and not step.template.other:
-                raise _Invalid("not_a_choice", value=item)
+                raise Invalid("not_a_choice", value=item)
             chosen = value if value is not None else item
             if chosen not in values:
                 values.append(chosen)
@@ -684,13 +666,13 @@ class _Turn:
         items = self.split_items(text)
         limits = self.ctx.flow.limits
         if not items:
-            raise _Invalid("list_empty")
+            raise Invalid("list_empty")
         max_items = int(limits.get("max_list_items", 12))
         if len(items) > max_items:
-            raise _Invalid("list_too_many", count=len(items), limit=max_items)
+            raise Invalid("list_too_many", count=len(items), limit=max_items)
         max_chars = int(limits.get("max_list_item_chars", 200))
         if any(len(item) > max_chars for item in items):
-            raise _Invalid("list_item_too_long", limit=max_chars)
+            raise Invalid("list_item_too_long", limit=max_chars)
         return items
 
     @staticmethod
@@ -727,198 +709,4 @@ class _Turn:
             self.say("summary", self.msg("summary.working"))
             return
         self.state.cursor = nxt.key
-        self.show_question()
-
-    # -- living journeys: to-do list, review, customer survey ----------------
-    def cmd_todo(self, arg: str) -> None:
-        todos = self.ctx.todos()
-        parts = arg.split()
-        if not parts:
-            self.list_todos(todos)
-            return
-        target = {str(t.id): t for t in todos}.get(parts[0].lstrip("#"))
-        if target is None:
-            self.error("todo_unknown", arg=parts[0])
-            return
-        status = self.todo_status(" ".join(parts[1:]))
-        if status is None:
-            self.error("todo_bad_status")
-            return
-        self.out.effects.append(("todo", target.id, status))
-        self.say("info", self.msg("todo.set", title=target.title, status=self.msg(f"todo.statuses.{status}")))
-        self.show_question()
-
-    def list_todos(self, todos: list[TodoRef]) -> None:
-        if not todos:
-            self.say("info", self.msg("todo.empty"))
-            self.show_question()
-            return
-        lines = [self.msg("todo.header")]
-        for t in todos:
-            lines.append(self.msg("todo.item", id=t.id, status=self.msg(f"todo.statuses.{t.status}"), title=t.title))
-        lines.append(self.msg("todo.footer"))
-        self.say("info", "\n".join(lines), data={"todos": [t.id for t in todos]})
-        self.show_question()
-
-    def todo_status(self, word: str) -> str | None:
-        folded = word.strip().casefold()
-        if folded in TASK_STATUSES:
-            return folded
-        for lang in prompts.LANGUAGES:
-            for status, words in prompts.load(lang, "messages")["todo"]["words"].items():
-                if folded in words:
-                    return str(status)
-            for status, label in prompts.load(lang, "messages")["todo"]["statuses"].items():
-                if folded == str(label).casefold():
-                    return str(status)
-        return None
-
-    def view(self):  # type: ignore[no-untyped-def]
-        from bot.journey import build_view
-
-        return build_view(self.state.answers, self.lang, self.state.journey_id, self.ctx.flow)
-
-    def cmd_review(self, arg: str) -> None:
-        if not self.state.complete:
-            self.say("info", self.msg("review.not_complete"))
-            self.show_question()
-            return
-        journey = self.view()
-        queue: list[str] = []
-        for stage in journey.stages:
-            queue.append(f"stage.{stage.slug}.touchpoints")
-            queue += [tp.feeling.key for tp in stage.touchpoints if tp.score is not None]
-        queue += [f"todo:{t.id}" for t in self.ctx.todos() if t.status in ("open", "planned")]
-        self.state.review = queue
-        self.state.pending = "review"
-        self.say("info", self.msg("review.start"))
-        self.show_question()
-
-    def review_todos(self) -> dict[str, TodoRef]:
-        return {f"todo:{t.id}": t for t in self.ctx.todos()}
-
-    def ask_review(self) -> None:
-        if not self.state.review:
-            self.finish_review()
-            return
-        item = self.state.review[0]
-        keep = Option(KEEP, self.msg("review.still_true"))
-        if item.startswith("todo:"):
-            todo = self.review_todos().get(item)
-            if todo is None:
-                self.state.review.pop(0)
-                self.ask_review()
-                return
-            status = self.msg(f"todo.statuses.{todo.status}")
-            options = tuple(Option(s, self.msg(f"todo.statuses.{s}")) for s in ("planned", "done", "dropped"))
-            self.say("question", self.msg("review.todo", title=todo.title, status=status), step=REVIEW_PREFIX + item,
-                     kind="single_choice", choices=(keep, *options))
-            return
-        journey = self.view()
-        field = journey.fields.get(item)
-        if field is None:  # the touchpoint it belonged to is gone
-            self.state.review.pop(0)
-            self.ask_review()
-            return
-        stage = next(s for s in journey.stages if item.startswith(f"stage.{s.slug}."))
-        if item.endswith(".touchpoints"):
-            items = ", ".join(tp.name for tp in stage.touchpoints) or "–"
-            self.say("question", self.msg("review.touchpoints", stage=stage.name, items=items), step=REVIEW_PREFIX + item,
-                     kind="list", choices=(keep,))
-            return
-        tp = next(tp for tp in stage.touchpoints if tp.feeling.key == item)
-        scale = tuple(Option(v, texts.option_label(self.lang, "touchpoint.feeling", v)) for v in ("1", "2", "3", "4", "5"))
-        self.say("question", self.msg("review.feeling", stage=stage.name, touchpoint=tp.name, score=tp.score),
-                 step=REVIEW_PREFIX + item, kind="scale", choices=(keep, *scale))
-
-    def answer_review(self, raw: str, *, is_choice: bool) -> None:
-        if not self.state.review:
-            self.finish_review()
-            return
-        item = self.state.review[0]
-        keep = raw == KEEP or (not is_choice and matches_word(raw, "keep_words"))
-        if item.startswith("todo:"):
-            status = None if keep else self.todo_status(raw)
-            if not keep and status is None:
-                self.error("todo_bad_status")
-                return
-            if status is not None:
-                self.out.effects.append(("todo", int(item.split(":", 1)[1]), status))
-        elif not keep:
-            step = next((s for s in self.plan() if s.key == item), None)
-            if step is None:
-                self.state.review.pop(0)
-                self.ask_review()
-                return
-            try:
-                value = self.parse(step, raw, is_choice)
-            except _Invalid as invalid:
-                self.error(invalid.key, **invalid.values)
-                return
-            if value != self.state.answers.get(item, {}).get("v"):
-                self.record(step, raw, value, "ok")
-                # a changed touchpoint list can add questions: the journey is open again until they are answered
-                self.state.complete = self.first_open() is None
-                if item.endswith(".touchpoints"):
-                    prefix = item[: -len("touchpoints")]
-                    self.state.review = [k for k in self.state.review if not k.startswith(prefix)]
-                    self.state.review.insert(0, item)
-        self.state.review.pop(0)
-        self.ask_review()
-
-    def finish_review(self) -> None:
-        self.state.pending = None
-        self.state.review = []
-        self.state.complete = self.first_open() is None
-        if self.state.complete:
-            self.out.effects.append(("version",))
-            self.state.cursor = None
-            self.say("info", self.msg("review.done"))
-            self.say("summary", self.msg("summary.working"))
-        else:
-            self.state.version_due = True
-            self.show_question()
-
-    def cmd_survey(self, arg: str) -> None:
-        from bot.survey import survey_questions, survey_text
-
-        journey = self.view()
-        questions = survey_questions(journey)
-        if not questions:
-            self.say("info", self.msg("survey.no_stages"))
-            self.show_question()
-            return
-        self.say("info", survey_text(journey, questions), data={"survey": [q.key for q in questions]})
-        self.show_question()
-
-    def cmd_results(self, arg: str) -> None:
-        if self.state.journey_id is None or not self.state.answers:
-            self.error("empty_journey")
-            return
-        if arg.strip():
-            self.answer_results(arg)
-            return
-        self.state.pending = "survey"
-        self.show_question()
-
-    def answer_results(self, raw: str) -> None:
-        from bot.survey import SurveyError, parse_rows, survey_questions
-
-        questions = survey_questions(self.view())
-        self.state.pending = None
-        try:
-            rows = parse_rows(raw, questions)
-        except SurveyError as exc:
-            problem = self.msg(f"survey.problems.{exc.problem}", **exc.values)
-            self.say("error", self.msg("survey.bad_row", line=exc.line, problem=problem))
-            self.state.pending = "survey"
-            self.show_question()
-            return
-        if not rows:
-            self.say("error", self.msg("survey.problems.empty"))
-            self.state.pending = "survey"
-            self.show_question()
-            return
-        self.out.effects.append(("survey", [{"scores": r.scores, "comment": r.comment} for r in rows]))
-        self.say("info", self.msg("survey.saved", count=len(rows)), data={"survey_saved": len(rows)})
         self.show_question()

@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.text import Text as RichText
 
 import prompts
-from bot.engine import DONT_KNOW, DONE, KEEP, SHOW, SKIP
+from bot.vocabulary import DONE, DONT_KNOW, KEEP, SHOW, SKIP
 from bot.events import Choice, Command, Event, Start, parse_input
 from bot.replies import Reply
 from bot.summary_text import report_text

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.engine import TodoRef
+from bot.vocabulary import TodoRef
 from bot.journey import PreviousVersion, TodoItem
 from store.living import JourneyVersion, Reminder, SurveyResponse, Todo
 from store.models import Journey, Owner
