@@ -126,7 +126,7 @@ def accepted_answer(data: st.DataObject, question: Any) -> Event:
     if question.kind in ("short_text", "long_text"):
         return Text(data.draw(st.text(min_size=1, max_size=60).filter(str.strip).map(lambda s: s + " and more words")))
     if question.kind == "list":
-        return Text(data.draw(st.lists(st.text(alphabet=st.characters(blacklist_characters=",;\n"), min_size=1, max_size=20).filter(str.strip), min_size=1, max_size=4).map(", ".join)))
+        return Text(data.draw(st.lists(st.text(alphabet=st.characters(blacklist_characters=",;\n", blacklist_categories=("Cs",)), min_size=1, max_size=20).filter(str.strip), min_size=1, max_size=4).map(", ".join)))
     if question.choices:
         return Text(data.draw(st.sampled_from([o.label for o in question.choices] + [str(i) for i in range(1, 6)])))
     return Text("i don't know")
