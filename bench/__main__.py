@@ -62,7 +62,7 @@ def llm_overhead() -> str:
 
     rows = asyncio.run(llm_summary.run(5, 0.0))
     text = llm_summary.table(rows, 5, 0.0)
-    llm_summary.RESULTS.write_text(text, encoding="utf-8")
+    common.write_results(llm_summary.RESULTS, text)
     lines = [f"| {lang} | {ms(r['coach_median'])} | {ms(r['llm_median'])} | {ms(r['overhead'])} |" for lang, r in rows.items()]  # type: ignore[index]
     return "\n".join(lines)
 
@@ -164,9 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines)
     print()
     print(text)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text, encoding="utf-8")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    common.write_results(RESULTS, text)
     return 0
 
 

@@ -63,3 +63,10 @@ def percentile(samples: list[float], q: float) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
+
+
+def write_results(path: Path, text: str) -> None:
+    """Save a benchmark's table next to the others in bench/results/."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"written to {path.relative_to(ROOT)}")

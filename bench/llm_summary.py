@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
 
 import openai  # noqa: E402
 
+from bench.common import write_results  # noqa: E402
 from bot.coach import build_report  # noqa: E402
 from bot.llm_writer import LLMReport, LLMWriter, RetryPolicy, build_messages  # noqa: E402
 from tests.fakes.openai_api import API_KEY, FakeOpenAI, Reply  # noqa: E402
@@ -122,9 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows, args.runs, args.latency)
     print(text)
     if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(text, encoding="utf-8")
-        print(f"written to {RESULTS.relative_to(ROOT)}")
+        write_results(RESULTS, text)
     return 0
 
 

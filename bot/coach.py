@@ -13,9 +13,8 @@ from typing import Any
 import prompts
 from bot.evidence import LIGHTS, evidence_items, field_level, gut_dominated
 from bot.journey import JourneyView, StageView, TouchpointView
-from bot.report import CalendarRow, Improvement, Level, MistakeCheck, Report, TodoLine, WowMoment
+from bot.report import CalendarRow, Improvement, Level, MistakeCheck, Report, WowMoment
 from bot.survey import compare
-from bot.versions import changes
 from bot.texts import option_label
 
 REVIEW_AFTER_DAYS = 30
@@ -77,9 +76,6 @@ class Coach:
         f = self.journey.fields.get(key)
         return f.text if f else ""
 
-    def level(self, value: Level) -> Level:
-        return value
-
     @property
     def persona(self) -> str:
         return self.journey.persona_name or prompts.say(self.journey.lang, "messages", "fallback.persona")
@@ -119,10 +115,6 @@ class Coach:
             review_date=(self.today + timedelta(days=REVIEW_AFTER_DAYS)).isoformat(),
             missing=list(self.journey.missing),
             generator="coach",
-            version=self.journey.version,
-            changes=changes(self.journey),
-            customer_check=compare(self.journey),
-            todos=[TodoLine(id=t.id, kind=t.kind, title=t.title, status=t.status) for t in self.journey.todos],
         )
 
     def summary(self) -> list[str]:

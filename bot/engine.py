@@ -26,6 +26,7 @@ from bot.vocabulary import (  # noqa: F401  (re-exported: adapters and tests use
     SKIP,
     SURVEY_STEP,
     TASK_STATUSES,
+    INVALID,
     Invalid,
     TodoRef,
     matches_word,
@@ -109,11 +110,6 @@ def title_of(lang: str, answers: Mapping[str, Any]) -> str:
     persona = texts.answer_text(answers, "persona.name")
     parts = [p for p in (business, persona) if p]
     return " – ".join(parts) if parts else texts.message(lang, "untitled")
-
-
-def progress_counts(flow: Flow, answers: Mapping[str, Any]) -> tuple[int, int]:
-    steps = plan(flow, answers)
-    return sum(1 for s in steps if s.key in answers), len(steps)
 
 
 class _Turn(LivingJourneyCommands):
@@ -556,10 +552,8 @@ class _Turn(LivingJourneyCommands):
             self.say("info", self.msg("sharpen", example=example))
             self.show_question()
             return
-        try:
-            value = self.parse(step, raw, is_choice)
-        except Invalid as invalid:
-            self.error(invalid.key, **invalid.values)
+        value = self.parsed(step, raw, is_choice)
+        if value is INVALID:
             return
         if value is None:  # a multi-choice toggle: nothing recorded yet
             self.show_question()
@@ -594,6 +588,14 @@ class _Turn(LivingJourneyCommands):
         if any(folded in prompts.load(lang, "messages")["vague_words"] for lang in prompts.LANGUAGES):
             return True
         return step.kind == "long_text" and len(folded.split()) == 1
+
+    def parsed(self, step: Step, raw: str, is_choice: bool) -> Any:
+        """The parsed answer, or INVALID after telling the owner what is wrong and asking again."""
+        try:
+            return self.parse(step, raw, is_choice)
+        except Invalid as invalid:
+            self.error(invalid.key, **invalid.values)
+            return INVALID
 
     def parse(self, step: Step, raw: str, is_choice: bool) -> Any:
         text = raw.strip()

@@ -7,7 +7,7 @@ from typing import Any
 import prompts
 from bot import texts
 from bot.replies import Option
-from bot.vocabulary import KEEP, REVIEW_PREFIX, TASK_STATUSES, Invalid, TodoRef, matches_word
+from bot.vocabulary import INVALID, KEEP, REVIEW_PREFIX, TASK_STATUSES, TodoRef, matches_word
 
 
 class LivingJourneyCommands:
@@ -138,10 +138,8 @@ class LivingJourneyCommands:
                 self.state.review.pop(0)
                 self.ask_review()
                 return
-            try:
-                value = self.parse(step, raw, is_choice)
-            except Invalid as invalid:
-                self.error(invalid.key, **invalid.values)
+            value = self.parsed(step, raw, is_choice)  # type: ignore[attr-defined]
+            if value is INVALID:
                 return
             if value != self.state.answers.get(item, {}).get("v"):
                 self.record(step, raw, value, "ok")

@@ -16,6 +16,7 @@ REVIEW_PREFIX = "review:"
 FORGET_STEP = "meta.forget"
 SHOW = "_show"  # internal: show the current question, used after switching journeys
 TASK_STATUSES = ("open", "planned", "done", "dropped")
+INVALID = object()  # what a parse returns after it told the owner the answer was not accepted
 
 
 @dataclass(frozen=True)

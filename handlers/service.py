@@ -102,7 +102,8 @@ class JourneyService:
         return await asyncio.to_thread(self._with_living_facts, view, report)
 
     def _with_living_facts(self, view: JourneyView, report: Report) -> Report:
-        """Turn the advice into to-dos and add the facts no writer invents: changes, customer check, to-dos."""
+        """Turn the advice into to-dos and add the facts no writer invents (whichever wrote the report):
+        the version, the changes since the previous one, the customer check, the to-dos, the team's scores."""
         assert view.id is not None
         items = [("improvement", i.title) for i in report.improvements] + [("wow", w.idea) for w in report.wow_moments]
         self.repo.sync_todos(view.id, items)
