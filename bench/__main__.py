@@ -29,8 +29,8 @@ def summary_times(runs: int = 20) -> dict[str, float]:
     from handlers.service import JourneyService
     from store.db import database_url
     from store.repository import OwnerKey, Repository
-    from tests.drive import type_lines
-    from tests.scripts import BAKERY_NL
+    from devkit.drive import type_lines
+    from devkit.scripts import BAKERY_NL
 
     with database("sqlite") as url:
         service = JourneyService(Repository.open(database_url({"DATABASE_URL": url})))

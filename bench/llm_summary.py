@@ -29,8 +29,8 @@ import openai  # noqa: E402
 from bench.common import write_results  # noqa: E402
 from bot.coach import build_report  # noqa: E402
 from bot.llm_writer import LLMReport, LLMWriter, RetryPolicy, build_messages  # noqa: E402
-from tests.fakes.openai_api import API_KEY, FakeOpenAI, Reply  # noqa: E402
-from tests.llm_support import TODAY, bakery_view, good_llm_report  # noqa: E402
+from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Reply  # noqa: E402
+from devkit.llm_support import TODAY, bakery_view, good_llm_report  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "llm.md"
 

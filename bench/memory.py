@@ -22,8 +22,8 @@ from handlers.service import JourneyService
 from store.db import database_url
 from store.models import AnswerLog, Conversation, Journey, Owner
 from store.repository import OwnerKey, Repository
-from tests.drive import type_lines
-from tests.scripts import B2B_EN
+from devkit.drive import type_lines
+from devkit.scripts import B2B_EN
 
 OPEN = 1000
 
@@ -64,7 +64,7 @@ from bot.events import Start, parse_input
 from handlers.service import JourneyService
 from store.db import database_url
 from store.repository import OwnerKey, Repository
-from tests.scripts import B2B_EN
+from devkit.scripts import B2B_EN
 service = JourneyService(Repository.open(database_url({"DATABASE_URL": sys.argv[1]})))
 owners = [OwnerKey("bench", "open", f"o{i}") for i in range(int(sys.argv[3]))]
 for owner in owners:

@@ -24,7 +24,7 @@ from bot.events import Choice, Start, parse_input
 from handlers.service import JourneyService
 from store.db import database_url
 from store.repository import OwnerKey, Repository
-from tests.scripts import B2B_EN
+from devkit.scripts import B2B_EN
 
 THINK = 5.0
 WORKERS = 16

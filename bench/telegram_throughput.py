@@ -21,8 +21,8 @@ from handlers.service import JourneyService
 from handlers.telegram.app import TelegramBot, TelegramSettings, start, stop
 from store.db import database_url
 from store.repository import Repository
-from tests.fakes.telegram_api import FakeTelegram, command, private_text
-from tests.scripts import B2B_EN
+from devkit.fakes.telegram_api import FakeTelegram, command, private_text
+from devkit.scripts import B2B_EN
 
 USERS = 50
 

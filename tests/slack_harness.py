@@ -12,7 +12,7 @@ from aiohttp import web
 from handlers.service import JourneyService, OwnerKey
 from handlers.slack.app import PATH, build_app
 from handlers.slack.core import SlackJourneys
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, Call, FakeSlack, SlackSigner, buttons_of
+from devkit.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, Call, FakeSlack, SlackSigner, buttons_of
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "NO_PROXY", "no_proxy")
 

@@ -9,8 +9,8 @@ import pytest_asyncio
 
 from handlers.service import JourneyService
 from store.repository import Repository
-from tests.fakes.telegram_api import Call, FakeTelegram, callback
-from tests.fakes.telegram_harness import TelegramHarness
+from devkit.fakes.telegram_api import Call, FakeTelegram, callback
+from devkit.fakes.telegram_harness import TelegramHarness
 
 
 @pytest.fixture

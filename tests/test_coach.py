@@ -5,8 +5,8 @@ from tests.conftest import TODAY
 from bot.coach import build_report
 from bot.export import render_markdown
 from handlers.service import JourneyService, OwnerKey
-from tests.drive import type_lines
-from tests.scripts import B2B_EN, BAKERY_NL
+from devkit.drive import type_lines
+from devkit.scripts import B2B_EN, BAKERY_NL
 
 
 def finished(service: JourneyService, owner: OwnerKey, script: list[str]):

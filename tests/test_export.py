@@ -11,7 +11,7 @@ from bot.coach import build_report
 from bot.export import inline, mermaid_text, render_markdown
 from handlers.service import JourneyService, OwnerKey
 from tests.conftest import TODAY
-from tests.drive import type_lines
+from devkit.drive import type_lines
 
 NASTY = "a|b `code` <script>alert(1)</script> **bold** [link](http://x) # h: t; x\nnext line & more %% {c}"
 

@@ -34,8 +34,8 @@ from bot.replies import Option, Progress, Reply
 from bot.report import CalendarRow, Improvement, MistakeCheck, Report, WowMoment
 from handlers.slack import render as slack
 from handlers.telegram import render as telegram
-from tests.fakes.slack_api import check_blocks
-from tests.fakes.telegram_api import _check_html, visible_text
+from devkit.fakes.slack_api import check_blocks
+from devkit.fakes.telegram_api import _check_html, visible_text
 from tests.test_export import assert_intact
 from tests.test_fuzz_engine import Harness
 

@@ -12,8 +12,8 @@ from store.db import database_url
 from store.living import JourneyVersion, Reminder, SurveyResponse, Todo
 from store.repository import Repository
 from tests.conftest import TODAY
-from tests.drive import type_lines
-from tests.scripts import B2B_EN, BAKERY_NL
+from devkit.drive import type_lines
+from devkit.scripts import B2B_EN, BAKERY_NL
 
 CARL = OwnerKey("terminal", "local", "carl")
 

@@ -14,8 +14,8 @@ from handlers.service import JourneyService, writer_from_env
 from store.models import Journey, Owner, Summary
 from store.repository import OwnerKey, Repository
 from store.stats import format_stats, summary_stats
-from tests.fakes.openai_api import API_KEY, FakeOpenAI, Reply
-from tests.llm_support import TODAY, bakery_answers, good_llm_report
+from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Reply
+from devkit.llm_support import TODAY, bakery_answers, good_llm_report
 
 OWNER = OwnerKey("terminal", "local", "tester")
 MODEL = "gpt-fake"

@@ -13,8 +13,8 @@ import pytest_asyncio
 from bot.coach import build_report
 from bot.export import render_markdown
 from bot.llm_writer import DEFAULT_MODEL, LLMWriter, RetryPolicy, retry_after_seconds, writer_from_env
-from tests.fakes.openai_api import API_KEY, FakeOpenAI, Recorded, Reply
-from tests.llm_support import INJECTION, TODAY, bakery_view, good_llm_report
+from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Recorded, Reply
+from devkit.llm_support import INJECTION, TODAY, bakery_view, good_llm_report
 
 MODEL = "gpt-fake"
 

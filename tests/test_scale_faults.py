@@ -21,10 +21,10 @@ from bot.events import Start, Text
 from store.db import database_url
 from store.models import AnswerLog, Owner
 from store.repository import OwnerKey
-from tests.drive import type_lines
+from devkit.drive import type_lines
 from tests.jsonl_chat import JsonlChat
 from tests.scale_support import open_service
-from tests.scripts import B2B_EN
+from devkit.scripts import B2B_EN
 
 pytestmark = pytest.mark.timeout(240)
 KILLS = 32

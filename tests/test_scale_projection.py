@@ -7,8 +7,8 @@ from sqlalchemy import select
 from bot.events import Command, Text
 from handlers.service import JourneyService, OwnerKey
 from store.models import Journey, Stage, Touchpoint
-from tests.drive import type_lines
-from tests.scripts import B2B_EN
+from devkit.drive import type_lines
+from devkit.scripts import B2B_EN
 
 
 def rows(service: JourneyService, journey_id: int) -> list[tuple[int, str, list[tuple[int, str, int | None]]]]:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from store.models import AnswerLog, Journey
-from tests.fakes.slack_api import buttons_of
+from devkit.fakes.slack_api import buttons_of
 from tests.slack_harness import Harness, start_harness, step_of, stop_harness
 
 # What the owner does per step: ("type", text) or ("tap", option value, [more taps...]).

@@ -9,9 +9,9 @@ from sqlalchemy import update
 from handlers.service import OwnerKey
 from handlers.slack.app import web_client
 from store.living import Reminder
-from tests.drive import type_lines
-from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID
-from tests.scripts import B2B_EN
+from devkit.drive import type_lines
+from devkit.fakes.slack_api import BOT_TOKEN, TEAM_ID
+from devkit.scripts import B2B_EN
 from tests.slack_harness import start_harness, stop_harness
 
 

@@ -11,7 +11,7 @@ from bot.replies import Option, Progress, Reply
 from bot.report import CalendarRow, Improvement, MistakeCheck, Report, WowMoment
 from handlers.slack import render
 from handlers.slack.app import ConfigError, build_app, web_client
-from tests.fakes.slack_api import check_blocks
+from devkit.fakes.slack_api import check_blocks
 
 texts = st.text(alphabet=st.sampled_from(list("ab <>&\n") + ["é", "😀"]), max_size=9000)
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.events import Choice, Start, Text
 from store.models import Owner
 from store.sharing import Contribution, ShareDenied
-from tests.fakes.slack_api import Call
+from devkit.fakes.slack_api import Call
 from tests.slack_harness import Harness, start_harness, stop_harness
 from tests.test_slack_interview import plan_for
 

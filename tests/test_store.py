@@ -9,8 +9,8 @@ from handlers.service import JourneyService, OwnerKey
 from store.db import database_url
 from store.models import AnswerLog, Business, Conversation, Journey, Owner, Persona, ProcessedEvent, Stage, Summary, Touchpoint
 from store.repository import JourneyNotFound, Repository
-from tests.drive import type_lines
-from tests.scripts import B2B_EN, BAKERY_NL
+from devkit.drive import type_lines
+from devkit.scripts import B2B_EN, BAKERY_NL
 
 ALICE = OwnerKey("telegram", "", "1001")
 BOB = OwnerKey("slack", "T1", "U2")

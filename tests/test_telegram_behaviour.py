@@ -10,15 +10,15 @@ from handlers.service import JourneyService
 from handlers.telegram.app import MENU_COMMANDS
 from store.models import AnswerLog, Owner
 from store.repository import OwnerKey
-from tests.fakes.telegram_api import (
+from devkit.fakes.telegram_api import (
     FakeTelegram,
     command,
     private_text,
     reply_to_bot,
     visible_text,
 )
-from tests.fakes.telegram_fixtures import fake_telegram  # noqa: F401
-from tests.fakes.telegram_harness import TelegramHarness
+from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
+from devkit.fakes.telegram_harness import TelegramHarness
 from tests.telegram_support import (  # noqa: F401
     database_url,
     harness,
@@ -104,7 +104,7 @@ async def test_every_callback_query_is_answered_even_for_unknown_data(
     harness: TelegramHarness, fake_telegram: FakeTelegram
 ) -> None:
     sector_q = questions(await begin(harness))[-1]
-    from tests.fakes.telegram_api import callback
+    from devkit.fakes.telegram_api import callback
 
     calls = await harness.send(callback("garbage", sector_q.result))
     assert [c.method for c in calls] == ["answerCallbackQuery"]

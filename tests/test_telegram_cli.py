@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fakes.telegram_api import FakeTelegram, command
+from devkit.fakes.telegram_api import FakeTelegram, command
 
 JOURNEYBOT = Path(sys.executable).with_name("journeybot")
 

@@ -8,8 +8,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
-from tests.fakes.telegram_api import FakeTelegram, private_text
-from tests.fakes.telegram_fixtures import fake_telegram  # noqa: F401
+from devkit.fakes.telegram_api import FakeTelegram, private_text
+from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
 
 
 async def test_bot_calls_are_served_and_recorded(fake_telegram: FakeTelegram) -> None:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 
-from tests.fakes.telegram_api import FakeTelegram, command, private_text, visible_text
-from tests.fakes.telegram_fixtures import fake_telegram  # noqa: F401
-from tests.fakes.telegram_harness import TelegramHarness
+from devkit.fakes.telegram_api import FakeTelegram, command, private_text, visible_text
+from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
+from devkit.fakes.telegram_harness import TelegramHarness
 from tests.telegram_support import database_url, harness, questions, service, step_of, tap, texts  # noqa: F401
 
 

@@ -8,11 +8,11 @@ from sqlalchemy import update
 
 from handlers.service import OwnerKey
 from store.living import Reminder
-from tests.drive import type_lines
-from tests.fakes.telegram_api import FakeTelegram, command, document
-from tests.fakes.telegram_fixtures import fake_telegram  # noqa: F401
-from tests.fakes.telegram_harness import TelegramHarness
-from tests.scripts import B2B_EN
+from devkit.drive import type_lines
+from devkit.fakes.telegram_api import FakeTelegram, command, document
+from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
+from devkit.fakes.telegram_harness import TelegramHarness
+from devkit.scripts import B2B_EN
 from tests.telegram_support import database_url, harness, make_service, service  # noqa: F401
 
 OWNER = OwnerKey("telegram", "", "4242")

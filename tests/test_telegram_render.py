@@ -10,7 +10,7 @@ from bot.flow import default_flow, plan
 from bot.replies import Option, Progress, Reply
 from bot.report import CalendarRow, Improvement, MistakeCheck, Report, WowMoment
 from handlers.telegram import render
-from tests.fakes.telegram_api import _check_html, visible_text
+from devkit.fakes.telegram_api import _check_html, visible_text
 
 ALPHABET = st.sampled_from(list("ab <>&;/\n\"'é😀") + ["&amp;", "</b>", "<b>", "&lt;"])
 

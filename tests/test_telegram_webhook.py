@@ -9,9 +9,9 @@ import pytest
 
 import prompts
 from handlers.telegram.app import SettingsError, TelegramSettings, build_application
-from tests.fakes.telegram_api import FakeTelegram, command, visible_text
-from tests.fakes.telegram_fixtures import fake_telegram  # noqa: F401
-from tests.fakes.telegram_harness import TelegramHarness
+from devkit.fakes.telegram_api import FakeTelegram, command, visible_text
+from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
+from devkit.fakes.telegram_harness import TelegramHarness
 from tests.telegram_support import database_url, service, texts  # noqa: F401
 
 SECRET = "s3cr3t_Token-42"

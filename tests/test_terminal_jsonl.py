@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, func, select
 
 from store.models import AnswerLog
 from tests.jsonl_chat import JsonlChat
-from tests.scripts import B2B_EN, BAKERY_NL
+from devkit.scripts import B2B_EN, BAKERY_NL
 
 DUTCH_STAGES = ["Bewustwording", "Overweging", "Bestellen", "Ophalen en proeven", "Terugkomen", "Aanbevelen"]
 

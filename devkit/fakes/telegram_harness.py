@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from handlers.telegram.app import TelegramBot, TelegramSettings, start, stop
-from tests.fakes.telegram_api import Call, FakeTelegram
+from devkit.fakes.telegram_api import Call, FakeTelegram
 
 DONE_GROUP = 99  # runs after the adapter's handlers (group 0) have finished with an update
 

@@ -1,6 +1,6 @@
 """Pytest fixtures around the fake Telegram Bot API server.
 
-Import them into a test module (`from tests.fakes.telegram_fixtures import fake_telegram`)
+Import them into a test module (`from devkit.fakes.telegram_fixtures import fake_telegram`)
 or list the module in a root conftest's `pytest_plugins`.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import AsyncIterator
 
 import pytest_asyncio
 
-from tests.fakes.telegram_api import FakeTelegram
+from devkit.fakes.telegram_api import FakeTelegram
 
 
 @pytest_asyncio.fixture
