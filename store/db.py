@@ -1,23 +1,30 @@
 """Database URL, engine and migrations. SQLite by default, PostgreSQL for scale."""
 from __future__ import annotations
 
-import fcntl
 import os
+import threading
+from collections import deque
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
-import platformdirs
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 7_411_902  # an arbitrary advisory lock id owned by journeybot
+# The newest migration(s). A test checks this against Alembic's own heads, so that start-up can
+# compare it with the database's version without loading Alembic when nothing is behind.
+SCHEMA_HEADS = frozenset({"0002_living"})
 
 
 def default_database_path() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir("journeybot", appauthor=False)) / "journeybot.db"
 
 
@@ -47,7 +54,36 @@ def sqlite_synchronous(env: Mapping[str, str] | None = None) -> str:
     return value if value in ("FULL", "NORMAL", "EXTRA") else "FULL"
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+class FairLock:
+    """A lock granted in arrival order (threading.Lock makes no such promise)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def __enter__(self) -> "FairLock":
+        with self._mutex:
+            if not self._held and not self._waiters:
+                self._held = True
+                return self
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by the holder before us, which hands the lock over
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
+
+
+def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Engine:
+    """An engine for `url`. SQLite write engines start every transaction with BEGIN IMMEDIATE;
+    `read_only` engines (SQLite) begin deferred, so readers never wait for the writer (WAL)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         synchronous = sqlite_synchronous()
@@ -68,14 +104,18 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-            # Take the write lock at the start, so read-modify-write transactions serialise.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock at the start, so read-modify-write transactions serialise.
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+    # No pre-ping (a round trip on every checkout): a connection the server dropped fails its first
+    # statement, is invalidated, and the store repeats the transaction on a fresh one.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=False)
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+def alembic_config(engine: Engine | None = None) -> "Config":
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -98,6 +138,8 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
+    import fcntl
+
     with open(f"{database}.migrate.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -106,8 +148,29 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def schema_version(engine: Engine) -> frozenset[str]:
+    """The revisions the database is at (empty for a new database)."""
+    try:
+        with engine.connect() as conn:
+            return frozenset(row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version")))
+    except DBAPIError as exc:
+        if exc.connection_invalidated or "alembic_version" not in str(exc.orig):
+            raise
+        return frozenset()
+
+
+def upgrade_if_behind(engine: Engine) -> bool:
+    """Migrate only when the database is behind this release; Alembic is loaded only then."""
+    if schema_version(engine) == SCHEMA_HEADS:
+        return False
+    upgrade(engine)
+    return True
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (all heads). Safe to call from several processes."""
+    from alembic import command
+
     cfg = alembic_config(engine)
     with _migration_lock(engine):
         with engine.begin() as conn:

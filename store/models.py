@@ -178,3 +178,54 @@ class Summary(Base):
     calls: Mapped[int] = mapped_column(Integer, default=0)
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JourneyShare(Base):
+    """One journey shared into one channel of the owner's workspace."""
+
+    __tablename__ = "journey_shares"
+    __table_args__ = (
+        UniqueConstraint("journey_id", "platform", "workspace", "channel_id", name="uq_journey_share"),
+        Index("ix_journey_shares_place", "platform", "workspace", "channel_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Contribution(Base):
+    """A teammate's feeling score (1..5) for a touchpoint, or a touchpoint they added."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (
+        UniqueConstraint("journey_id", "workspace", "user_id", "stage_slug", "touchpoint", name="uq_contribution"),
+        Index("ix_contributions_contributor", "platform", "workspace", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), index=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("journey_shares.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    stage_slug: Mapped[str] = mapped_column(String(64))
+    stage_name: Mapped[str] = mapped_column(Text)
+    touchpoint: Mapped[str] = mapped_column(String(200))
+    added: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ProcessedContribution(Base):
+    """Keys of contribution events already handled (button re-deliveries, double taps)."""
+
+    __tablename__ = "processed_contributions"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -1,25 +1,32 @@
-"""The repository: one transaction per owner event, around the pure engine."""
+"""The store behind the application layer's port: one transaction per owner event, plus reads.
+
+Persistence only: it knows tables and records (store/records.py), never the interview.
+"""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import Any, Callable, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, TypeVar
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot import engine as interview
-from bot.events import Command, Event
-from bot.journey import JourneyView, build_view
-from bot.replies import Reply
-from bot.report import TodoLine
-from store.db import database_url, make_engine, upgrade
-from store.models import AnswerLog, Conversation, Journey, Owner, ProcessedEvent, Summary
 from store import living_repo
-from store.projection import project
+from store.db import FairLock, database_url, make_engine, upgrade_if_behind
+from store.models import Conversation, Journey, Owner, ProcessedEvent, Summary
+from store.records import (
+    DueReminder,
+    JourneyData,
+    JourneyNotFound,
+    JourneyRecord,
+    JourneySummary,
+    OwnerKey,
+    StoreUnavailable,
+    TodoRecord,
+)
+from store.turn import TurnTx, create_owner, load
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -27,47 +34,60 @@ MAX_ATTEMPTS = 8
 PROCESSED_EVENTS_KEPT = timedelta(days=7)
 
 
-@dataclass(frozen=True)
-class OwnerKey:
-    """Who is talking: Telegram uses workspace '', Slack the team id, the terminal 'local'."""
-
-    channel: str
-    workspace: str
-    user_id: str
+class Duplicate:
+    """What a turn returns when its event was applied before (a platform re-delivery)."""
 
 
-class StoreUnavailable(RuntimeError):
-    """The database cannot be reached or written; nothing of the last event was saved."""
+DUPLICATE = Duplicate()
 
 
-class JourneyNotFound(LookupError):
-    """No such journey for this owner (or it belongs to someone else)."""
-
-
-class Repository:
-    def __init__(self, engine: Engine) -> None:
+class Store:
+    def __init__(self, engine: Engine, reader: Engine | None = None) -> None:
         self.engine = engine
+        self.reader = reader or engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.reader, expire_on_commit=False)
+        # SQLite has one writer at a time: writers of this process queue in arrival order instead of
+        # racing in SQLite's busy-wait, which lets an unlucky writer wait for seconds
+        self._writers = FairLock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True, pool_size: int = 5) -> "Repository":
-        engine = make_engine(url or database_url(), pool_size=pool_size)
+    def open(cls, url: str | None = None, *, migrate: bool = True, pool_size: int = 5) -> "Store":
+        url = url or database_url()
+        engine = make_engine(url, pool_size=pool_size)
+        reader = make_engine(url, pool_size=pool_size, read_only=True) if engine.dialect.name == "sqlite" else engine
         if migrate:
             try:
-                upgrade(engine)
+                upgrade_if_behind(engine)
             except (OperationalError, DBAPIError) as exc:
                 raise StoreUnavailable(str(exc.orig) if exc.orig else str(exc)) from None
-        return cls(engine)
+        return cls(engine, reader)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.reader is not self.engine:
+            self.reader.dispose()
 
-    # -- transactions ------------------------------------------------------
-    def transaction(self, work: Callable[[Session], T]) -> T:
-        """Run `work` in one transaction, again on a version conflict or a racing insert."""
+    # -- transactions ------------------------------------------------------------------
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in one write transaction, again on a version conflict or a racing insert."""
+        return self._run(self.sessions, work, writer=True)
+
+    def read(self, work: Callable[[Session], T]) -> T:
+        return self._run(self.read_sessions, work, writer=False)
+
+    def _run(self, sessions: sessionmaker[Session], work: Callable[[Session], T], *, writer: bool) -> T:
+        reconnects = 0
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self.sessions.begin() as session:
+                if writer and self._writers is not None:
+                    with self._writers, sessions.begin() as session:
+                        return work(session)
+                with sessions.begin() as session:
                     return work(session)
             except (StaleDataError, IntegrityError) as exc:
                 if attempt == MAX_ATTEMPTS:
@@ -76,180 +96,126 @@ class Repository:
             except OperationalError as exc:
                 if _is_serialisation_failure(exc) and attempt < MAX_ATTEMPTS:
                     continue
+                if exc.connection_invalidated and reconnects < 2 and _safe_to_repeat(exc):
+                    reconnects += 1  # a pooled connection the server dropped: once more on a fresh one
+                    continue
                 raise StoreUnavailable(type(exc.orig).__name__ if exc.orig else "OperationalError") from None
             except DBAPIError as exc:
                 if exc.connection_invalidated:
+                    if reconnects < 2 and _safe_to_repeat(exc):
+                        reconnects += 1
+                        continue
                     raise StoreUnavailable("connection lost") from None
                 raise
         raise AssertionError("unreachable")
 
-    def handle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None) -> list[Reply]:
-        return self.transaction(lambda session: self._handle(session, owner, event, dedup_key, lang_hint))
+    # -- the turn ------------------------------------------------------------------------
+    def turn(self, key: OwnerKey, dedup_key: str | None, step: Callable[[TurnTx], T], *, now: datetime | None = None) -> T | Duplicate:
+        """Load the owner's conversation, let `step` decide, and write what it changed, atomically.
 
-    # -- the step ----------------------------------------------------------
-    def _handle(self, session: Session, key: OwnerKey, event: Event, dedup_key: str | None, lang_hint: str | None = None) -> list[Reply]:
-        owner = self._owner(session, key, create=True)
-        assert owner is not None
-        if dedup_key is not None:
-            if session.get(ProcessedEvent, dedup_key) is not None:
-                return []
-            session.add(ProcessedEvent(key=dedup_key, owner_id=owner.id))
-            session.flush()
-        conversation = self._conversation(session, owner)
-        journey = self._journey(session, owner.id, conversation.journey_id)
-        state = _state_of(conversation, journey)
-        ctx = interview.Context(
-            journeys=lambda: self._journey_refs(session, owner.id),
-            lang_hint=lang_hint,
-            todos=lambda: living_repo.todo_refs(session, journey.id if journey is not None else None),
+        `step` may run more than once (after a conflict), so it must not have side effects outside `tx`.
+        """
+
+        def work(session: Session) -> T | Duplicate:
+            loaded = load(session, key, dedup_key)
+            if loaded is None:
+                create_owner(session, key)
+                loaded = load(session, key, dedup_key)
+                assert loaded is not None
+            if loaded.duplicate:
+                return DUPLICATE
+            tx = TurnTx(session, key, loaded, dedup_key, now or living_repo.utcnow())
+            result = step(tx)
+            tx.finish()
+            return result
+
+        return self.write(work)
+
+    # -- reads for summaries and exports ----------------------------------------------------
+    def _owner_id(self, session: Session, key: OwnerKey) -> int | None:
+        return session.scalar(
+            select(Owner.id).where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
         )
-        outcome = interview.handle(state, event, ctx)
-        replies = list(outcome.replies)
 
-        if outcome.effect == "forget":
-            session.execute(delete(Owner).where(Owner.id == owner.id))
-            return replies
-        if outcome.effect == "new":
-            journey = None
-        elif outcome.effect and outcome.effect.startswith("open:"):
-            journey = self._journey(session, owner.id, int(outcome.effect.split(":", 1)[1]))
-            if journey is not None:
-                opened = _state_of(conversation, journey, lang=outcome.state.lang, cursor=None)
-                outcome = interview.handle(opened, Command(interview.SHOW), ctx)
-                replies.extend(outcome.replies)
-
-        state = outcome.state
-        if outcome.logged:
-            if journey is None:
-                journey = Journey(owner_id=owner.id, lang=state.lang or "en", answers={})
-                session.add(journey)
-                session.flush()
-                replies = [replace(r, journey_id=journey.id) if r.journey_id is None else r for r in replies]
-            journey.answers = dict(state.answers)
-            for item in outcome.logged:
-                session.add(
-                    AnswerLog(owner_id=owner.id, journey_id=journey.id, step=item.key, raw=item.raw, value=item.value, status=item.status)
-                )
-            view = build_view(state.answers, state.lang or "en", journey.id)
-            answered = sum(1 for k in view.fields if k in state.answers)
-            journey.answered, journey.total, journey.complete = answered, len(view.fields), state.complete
-            project(session, journey, view, (item.key for item in outcome.logged))
-        elif journey is not None and journey.complete != state.complete:
-            journey.complete = state.complete
-        if journey is not None and outcome.effects:
-            self._apply_effects(session, owner, journey, outcome.effects)
-
-        conversation.journey_id = journey.id if journey is not None else None
-        conversation.lang = state.lang
-        conversation.state = state.conversation_fields()
-        return replies
-
-    @staticmethod
-    def _apply_effects(session: Session, owner: Owner, journey: Journey, effects: list[tuple[Any, ...]]) -> None:
-        now = living_repo.utcnow()
-        session.flush()
-        for effect in effects:
-            kind = effect[0]
-            if kind == "completed":
-                if not living_repo.has_version(session, journey.id):
-                    living_repo.save_version(session, journey)
-                living_repo.schedule_review(session, journey, owner, now)
-            elif kind == "version":
-                living_repo.save_version(session, journey)
-                living_repo.schedule_review(session, journey, owner, now)
-            elif kind == "todo":
-                living_repo.set_todo_status(session, journey.id, int(effect[1]), str(effect[2]))
-            elif kind == "survey":
-                living_repo.add_survey_rows(session, journey.id, list(effect[1]))
-
-    def _owner(self, session: Session, key: OwnerKey, *, create: bool) -> Owner | None:
-        owner = session.scalar(
-            select(Owner).where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
-        )
-        if owner is None and create:
-            owner = Owner(channel=key.channel, workspace=key.workspace, user_id=key.user_id)
-            session.add(owner)
-            session.flush()
-        return owner
-
-    def _conversation(self, session: Session, owner: Owner) -> Conversation:
-        query = select(Conversation).where(Conversation.owner_id == owner.id)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        conversation = session.scalar(query)
-        if conversation is None:
-            conversation = Conversation(owner_id=owner.id, state={})
-            session.add(conversation)
-            session.flush()
-        return conversation
-
-    @staticmethod
-    def _journey(session: Session, owner_id: int, journey_id: int | None) -> Journey | None:
-        if journey_id is None:
-            return None
-        journey = session.get(Journey, journey_id)
-        return journey if journey is not None and journey.owner_id == owner_id else None
-
-    @staticmethod
-    def _journey_refs(session: Session, owner_id: int) -> list[interview.JourneyRef]:
-        rows = session.execute(
-            select(Journey.id, Journey.title, Journey.answered, Journey.total).where(Journey.owner_id == owner_id).order_by(Journey.id)
-        )
-        return [interview.JourneyRef(id=r.id, title=r.title, answered=r.answered, total=r.total) for r in rows]
-
-    # -- reads for summaries and exports --------------------------------------
     def language(self, key: OwnerKey) -> str | None:
         def work(session: Session) -> str | None:
-            owner = self._owner(session, key, create=False)
-            if owner is None:
-                return None
-            return session.scalar(select(Conversation.lang).where(Conversation.owner_id == owner.id))
+            return session.scalar(
+                select(Conversation.lang)
+                .join(Owner, Owner.id == Conversation.owner_id)
+                .where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
+            )
 
-        return self.transaction(work)
+        return self.read(work)
 
     def current_journey_id(self, key: OwnerKey) -> int | None:
         def work(session: Session) -> int | None:
-            owner = self._owner(session, key, create=False)
-            if owner is None:
-                return None
-            return session.scalar(select(Conversation.journey_id).where(Conversation.owner_id == owner.id))
-
-        return self.transaction(work)
-
-    def journey_view(self, key: OwnerKey, journey_id: int, lang: str | None = None) -> JourneyView:
-        def work(session: Session) -> JourneyView:
-            owner = self._owner(session, key, create=False)
-            journey = self._journey(session, owner.id, journey_id) if owner else None
-            if journey is None:
-                raise JourneyNotFound(journey_id)
-            conversation_lang = session.scalar(select(Conversation.lang).where(Conversation.owner_id == owner.id))
-            version, previous = living_repo.previous_version(session, journey)
-            return build_view(
-                dict(journey.answers),
-                lang or conversation_lang or journey.lang,
-                journey.id,
-                version=version,
-                previous=previous,
-                todos=living_repo.todo_items(session, journey.id),
-                survey=living_repo.survey_rows(session, journey.id),
+            return session.scalar(
+                select(Conversation.journey_id)
+                .join(Owner, Owner.id == Conversation.owner_id)
+                .where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
             )
 
-        return self.transaction(work)
+        return self.read(work)
 
-    def list_journeys(self, key: OwnerKey) -> list[interview.JourneyRef]:
-        def work(session: Session) -> list[interview.JourneyRef]:
-            owner = self._owner(session, key, create=False)
-            return self._journey_refs(session, owner.id) if owner else []
+    def journey_data(self, key: OwnerKey, journey_id: int) -> JourneyData:
+        """One journey of this owner with what a summary shows besides the answers; JourneyNotFound otherwise."""
 
-        return self.transaction(work)
+        def work(session: Session) -> JourneyData:
+            row = session.execute(
+                select(Journey, Conversation.lang)
+                .join(Owner, Owner.id == Journey.owner_id)
+                .outerjoin(Conversation, Conversation.owner_id == Owner.id)
+                .where(
+                    Journey.id == journey_id,
+                    Owner.channel == key.channel,
+                    Owner.workspace == key.workspace,
+                    Owner.user_id == key.user_id,
+                )
+            ).first()
+            if row is None:
+                raise JourneyNotFound(journey_id)
+            journey, conversation_lang = row
+            return _journey_data(session, journey, conversation_lang)
+
+        return self.read(work)
+
+    def shared_journey_data(self, journey_id: int) -> JourneyData:
+        """A journey read for a contributor the application layer already authorised."""
+
+        def work(session: Session) -> JourneyData:
+            journey = session.get(Journey, journey_id)
+            if journey is None:
+                raise JourneyNotFound(journey_id)
+            return _journey_data(session, journey, None)
+
+        return self.read(work)
+
+    def list_journeys(self, key: OwnerKey) -> list[JourneySummary]:
+        def work(session: Session) -> list[JourneySummary]:
+            rows = session.execute(
+                select(Journey.id, Journey.title, Journey.answered, Journey.total)
+                .join(Owner, Owner.id == Journey.owner_id)
+                .where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
+                .order_by(Journey.id)
+            )
+            return [JourneySummary(id=r.id, title=r.title, answered=r.answered, total=r.total) for r in rows]
+
+        return self.read(work)
 
     def forget(self, key: OwnerKey) -> None:
+        from store.models import Contribution
+
         def work(session: Session) -> None:
+            session.execute(
+                delete(Contribution).where(
+                    Contribution.platform == key.channel, Contribution.workspace == key.workspace, Contribution.user_id == key.user_id
+                )
+            )
             session.execute(
                 delete(Owner).where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
             )
 
-        self.transaction(work)
+        self.write(work)
 
     def prune_processed_events(self, older_than: timedelta = PROCESSED_EVENTS_KEPT) -> int:
         """Forget platform event ids long after any re-delivery could come (Telegram keeps updates 24 h)."""
@@ -258,45 +224,54 @@ class Repository:
         def work(session: Session) -> int:
             return int(session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff)).rowcount or 0)
 
-        return self.transaction(work)
+        return self.write(work)
 
-    def sync_todos(self, journey_id: int, items: list[tuple[str, str]]) -> None:
-        self.transaction(lambda session: living_repo.sync_todos(session, journey_id, items))
+    # -- living journeys -------------------------------------------------------------------
+    def sync_todos(self, journey_id: int, items: list[tuple[str, str]]) -> list[TodoRecord]:
+        def work(session: Session) -> list[TodoRecord]:
+            living_repo.sync_todos(session, journey_id, items)
+            session.flush()
+            return living_repo.active_todos(session, journey_id)
 
-    def todo_lines(self, journey_id: int) -> list[TodoLine]:
-        def work(session: Session) -> list[TodoLine]:
-            return [TodoLine(id=t.id, kind=t.kind, title=t.title, status=t.status) for t in living_repo.todo_items(session, journey_id)]
+        return self.write(work)
 
-        return self.transaction(work)
-
-    def due_reminders(
-        self, channel: str, *, owner: OwnerKey | None = None, workspace: str | None = None, now: Any = None
-    ) -> list[living_repo.DueReminder]:
-        def work(session: Session) -> list[living_repo.DueReminder]:
+    def claim_due_reminders(
+        self,
+        channel: str,
+        now: datetime,
+        next_due: dict[str, timedelta],
+        *,
+        owner: OwnerKey | None = None,
+        workspace: str | None = None,
+    ) -> list[DueReminder]:
+        def work(session: Session) -> list[DueReminder]:
             owner_id = None
             if owner is not None:
-                row = self._owner(session, owner, create=False)
-                if row is None:
+                owner_id = self._owner_id(session, owner)
+                if owner_id is None:
                     return []
-                owner_id = row.id
-            return living_repo.claim_due_reminders(session, channel, now or living_repo.utcnow(), owner_id=owner_id, workspace=workspace)
+            return living_repo.claim_due_reminders(session, channel, now, next_due, owner_id=owner_id, workspace=workspace)
 
-        return self.transaction(work)
+        return self.write(work)
 
+    def release_reminder(self, reminder: DueReminder) -> None:
+        self.write(lambda session: living_repo.release_reminder(session, reminder))
+
+    # -- written summaries -------------------------------------------------------------------
     def cached_summary(self, journey_id: int, cache_key: str) -> dict[str, Any] | None:
         def work(session: Session) -> dict[str, Any] | None:
-            row = session.scalar(
-                select(Summary)
+            content = session.scalar(
+                select(Summary.content)
                 .where(Summary.journey_id == journey_id, Summary.cache_key == cache_key, Summary.fallback.is_(False))
                 .order_by(Summary.id.desc())
                 .limit(1)
             )
-            return dict(row.content) if row is not None else None
+            return dict(content) if content is not None else None
 
-        return self.transaction(work)
+        return self.read(work)
 
     def save_summary(self, journey_id: int, **values: Any) -> None:
-        self.transaction(lambda session: session.add(Summary(journey_id=journey_id, **values)))
+        self.write(lambda session: session.add(Summary(journey_id=journey_id, **values)))
 
     def count_rows(self, model: type, **where: Any) -> int:
         def work(session: Session) -> int:
@@ -305,7 +280,17 @@ class Repository:
                 query = query.where(getattr(model, name) == value)
             return int(session.scalar(query) or 0)
 
-        return self.transaction(work)
+        return self.read(work)
+
+
+def _journey_data(session: Session, journey: Journey, conversation_lang: str | None) -> JourneyData:
+    return JourneyData(
+        journey=JourneyRecord(id=journey.id, answers=dict(journey.answers or {}), complete=journey.complete, lang=journey.lang, title=journey.title),
+        conversation_lang=conversation_lang,
+        versions=living_repo.newest_versions(session, journey.id),
+        todos=living_repo.active_todos(session, journey.id),
+        survey=living_repo.survey_rows(session, journey.id),
+    )
 
 
 def _is_serialisation_failure(exc: OperationalError) -> bool:
@@ -313,28 +298,13 @@ def _is_serialisation_failure(exc: OperationalError) -> bool:
     return code in ("40001", "40P01")
 
 
-def _state_of(conversation: Conversation, journey: Journey | None, **override: Any) -> interview.State:
-    saved = dict(conversation.state or {})
-    state = interview.State(
-        lang=conversation.lang,
-        journey_id=journey.id if journey is not None else None,
-        cursor=saved.get("cursor"),
-        pending=saved.get("pending"),
-        paused=bool(saved.get("paused", False)),
-        complete=bool(saved.get("complete", False)) if journey is not None else False,
-        selection=list(saved.get("selection") or []),
-        followup=saved.get("followup"),
-        review=list(saved.get("review") or []),
-        version_due=bool(saved.get("version_due", False)),
-        answers=dict(journey.answers) if journey is not None else {},
-    )
-    if journey is None and conversation.journey_id is not None:
-        state.cursor = None
-    for name, value in override.items():
-        setattr(state, name, value)
-    if "cursor" in override and journey is not None:
-        state.complete = journey.complete
-        state.selection = []
-        state.pending = None
-        state.paused = False
-    return state
+def _safe_to_repeat(exc: DBAPIError) -> bool:
+    """A statement that failed because the pooled connection was dead never reached the database,
+    unless it was the COMMIT; repeating a transaction whose COMMIT may have landed is left to the
+    caller's dedup key, so only failures outside COMMIT are repeated here."""
+    return exc.statement is not None and "COMMIT" not in str(exc.statement).upper()
+
+
+# the name the rest of the code base and its tests know
+Repository = Store
+__all__: Iterable[str] = ("Store", "Repository", "DUPLICATE", "Duplicate", "OwnerKey", "StoreUnavailable", "JourneyNotFound")

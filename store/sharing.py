@@ -16,65 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, TypeVar
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.journey import JourneyView, build_view
-from store.models import Base, Journey, Owner, utcnow
+from store.models import Contribution, Journey, JourneyShare, Owner, ProcessedContribution
 
 T = TypeVar("T")
-
-
-class JourneyShare(Base):
-    """One journey shared into one channel of the owner's workspace."""
-
-    __tablename__ = "journey_shares"
-    __table_args__ = (
-        UniqueConstraint("journey_id", "platform", "workspace", "channel_id", name="uq_journey_share"),
-        Index("ix_journey_shares_place", "platform", "workspace", "channel_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), index=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
-    platform: Mapped[str] = mapped_column(String(16))
-    workspace: Mapped[str] = mapped_column(String(64))
-    channel_id: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class Contribution(Base):
-    """A teammate's feeling score (1..5) for a touchpoint, or a touchpoint they added."""
-
-    __tablename__ = "contributions"
-    __table_args__ = (
-        UniqueConstraint("journey_id", "workspace", "user_id", "stage_slug", "touchpoint", name="uq_contribution"),
-        Index("ix_contributions_contributor", "platform", "workspace", "user_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), index=True)
-    share_id: Mapped[int] = mapped_column(ForeignKey("journey_shares.id", ondelete="CASCADE"), index=True)
-    platform: Mapped[str] = mapped_column(String(16))
-    workspace: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[str] = mapped_column(String(64))
-    stage_slug: Mapped[str] = mapped_column(String(64))
-    stage_name: Mapped[str] = mapped_column(Text)
-    touchpoint: Mapped[str] = mapped_column(String(200))
-    added: Mapped[bool] = mapped_column(Boolean, default=False)
-    score: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-
-
-class ProcessedContribution(Base):
-    """Keys of contribution events already handled (button re-deliveries, double taps)."""
-
-    __tablename__ = "processed_contributions"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 # ---------------------------------------------------------------------- read models
@@ -296,45 +245,3 @@ def _info(share: JourneyShare, owner: Owner, journey: Journey) -> ShareInfo:
         title=journey.title,
         lang=journey.lang,
     )
-
-
-# ---------------------------------------------------------------------- team view
-
-
-@dataclass(frozen=True)
-class TeamRow:
-    stage_name: str
-    touchpoint: str
-    owner_score: int | None
-    scores: tuple[tuple[str, int], ...]  # (user id, score) of teammates
-
-    @property
-    def all_scores(self) -> list[int]:
-        values = [s for _, s in self.scores]
-        return values + ([self.owner_score] if self.owner_score is not None else [])
-
-    @property
-    def spread(self) -> int:
-        values = self.all_scores
-        return max(values) - min(values) if len(values) >= 2 else 0
-
-
-DISAGREEMENT = 2  # scores this far apart (e.g. 2 and 4) count as a disagreement
-
-
-def team_rows(view: JourneyView, contributions: list[ContributionInfo]) -> tuple[list[TeamRow], list[ContributionInfo]]:
-    """Teammates' scores next to the owner's, per existing touchpoint; and the touchpoints they added."""
-    rows: list[TeamRow] = []
-    known: set[tuple[str, str]] = set()
-    for stage in view.stages:
-        for tp in stage.touchpoints:
-            known.add((stage.slug, tp.name.casefold()))
-            scores = tuple(
-                (c.user_id, c.score)
-                for c in contributions
-                if c.stage_slug == stage.slug and c.touchpoint.casefold() == tp.name.casefold() and c.score is not None
-            )
-            if scores:
-                rows.append(TeamRow(stage.name, tp.name, tp.score, scores))  # type: ignore[arg-type]
-    added = [c for c in contributions if (c.stage_slug, c.touchpoint.casefold()) not in known]
-    return rows, added

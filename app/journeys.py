@@ -1,0 +1,154 @@
+"""The application layer's one entry point for every channel: a turn per owner event, reports,
+exports, reminders. Adapters call only this; it calls the pure engine and the store's port."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import AsyncIterator, Callable, Mapping
+
+import prompts
+from bot.events import Event
+from bot.flow import Flow, default_flow
+from bot.journey import JourneyView
+from bot.replies import Reply
+from bot.report import Report
+from bot.review_rhythm import rhythm_steps
+from bot.writer import SummaryWriter
+from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
+from app.reports import Reports, writer_from_env
+from app.turn import TurnInput, run_turn
+from store.records import DueReminder, JourneyNotFound, JourneySummary, OwnerKey, StoreUnavailable
+from store.repository import DUPLICATE, Store
+
+log = logging.getLogger(__name__)
+__all__ = ["Journeys", "OwnerKey", "StoreUnavailable", "JourneyNotFound", "Reminder"]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A claimed review reminder: send `text` to `owner`, or `Journeys.release` it when that fails."""
+
+    owner: OwnerKey
+    text: str
+    claim: DueReminder
+
+
+class Journeys:
+    def __init__(
+        self,
+        store: Store,
+        writer: SummaryWriter | None = None,
+        today: Callable[[], date] = date.today,
+        flow: Flow | None = None,
+    ) -> None:
+        self.store = store
+        self.today = today
+        self.flow = flow or default_flow()
+        self.reports = Reports(store, writer or writer_from_env({}, today), today)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, pool_size: int = 5) -> "Journeys":
+        from store.db import database_url
+
+        env = os.environ if env is None else env
+        store = Store.open(database_url(env), pool_size=pool_size)
+        return cls(store, writer_from_env(env, date.today))
+
+    @property
+    def writer(self) -> SummaryWriter:
+        return self.reports.writer
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- the turn -----------------------------------------------------------------------
+    def handle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None) -> list[Reply]:
+        """The engine's replies to one event, after it was committed. [] for a re-delivered event.
+
+        Replies of type summary/export are requests: `turn` (or `expand`) turns them into a report and files."""
+        given = TurnInput(event=event, lang_hint=lang_hint, flow=self.flow)
+        try:
+            result = self.store.turn(owner, dedup_key, lambda tx: run_turn(tx, given))
+        except StoreUnavailable as exc:
+            log.warning("store unavailable for %s event: %s", owner.channel, exc)
+            lang = prompts.normalise_language(lang_hint)
+            return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang, data={"store_down": True})]
+        return [] if result is DUPLICATE else list(result)  # type: ignore[arg-type]
+
+    async def ahandle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None) -> list[Reply]:
+        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint)
+
+    async def turn(
+        self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None
+    ) -> AsyncIterator[Outgoing]:
+        """One event, as neutral outgoing items in the order to show them; summaries and exports expanded."""
+        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint):
+            async for out in self.expand(owner, item):
+                yield out
+
+    async def expand(self, owner: OwnerKey, item: Reply) -> AsyncIterator[Outgoing]:
+        """A summary request becomes 'working', the report, the markdown file and the chart; an export
+        request the markdown file; anything else is passed on."""
+        if item.type not in ("summary", "export") or item.journey_id is None:
+            if item.type not in ("summary", "export"):
+                yield item
+            return
+        if item.type == "summary" and item.text.strip():
+            yield Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id, data={"working": True})
+        view = await asyncio.to_thread(self.reports.view, owner, item.journey_id)
+        report = await self.reports.report(view)
+        if item.type == "summary":
+            yield ReportItem(report=report, title=view.title, lang=view.lang, journey_id=item.journey_id)
+        yield await asyncio.to_thread(self.reports.markdown, view, report)
+        if item.type == "summary":
+            yield await asyncio.to_thread(self.reports.chart, view)
+
+    # -- reads ---------------------------------------------------------------------------
+    def language(self, owner: OwnerKey) -> str | None:
+        return self.store.language(owner)
+
+    def current_journey_id(self, owner: OwnerKey) -> int | None:
+        return self.store.current_journey_id(owner)
+
+    def list_journeys(self, owner: OwnerKey) -> list[JourneySummary]:
+        return self.store.list_journeys(owner)
+
+    def view(self, owner: OwnerKey, journey_id: int) -> JourneyView:
+        return self.reports.view(owner, journey_id)
+
+    async def report(self, owner: OwnerKey, journey_id: int) -> Report:
+        """The configured writer's report with every fact, exactly as the chat shows it."""
+        view = await asyncio.to_thread(self.view, owner, journey_id)
+        return await self.reports.report(view)
+
+    async def export(self, owner: OwnerKey, journey_id: int) -> FileItem:
+        """The markdown export, written by the configured writer (and its cache), as in the chat."""
+        view = await asyncio.to_thread(self.view, owner, journey_id)
+        return await asyncio.to_thread(self.reports.markdown, view, await self.reports.report(view))
+
+    def chart(self, owner: OwnerKey, journey_id: int) -> ImageItem:
+        return self.reports.chart(self.view(owner, journey_id))
+
+    def forget(self, owner: OwnerKey) -> None:
+        self.store.forget(owner)
+
+    # -- reminders -------------------------------------------------------------------------
+    def reminders(self, channel: str, *, owner: OwnerKey | None = None, workspace: str | None = None, now: datetime | None = None) -> list[Reminder]:
+        """Claim the review reminders due on this channel, each by exactly one process.
+
+        Called periodically by every channel, so it also tidies up old event ids."""
+        from store.living_repo import utcnow
+
+        self.store.prune_processed_events()
+        due = self.store.claim_due_reminders(channel, now or utcnow(), rhythm_steps(), owner=owner, workspace=workspace)
+        return [
+            Reminder(owner=OwnerKey(d.channel, d.workspace, d.user_id), text=prompts.say(d.lang, "messages", "review.reminder", title=d.title), claim=d)
+            for d in due
+        ]
+
+    def release(self, reminder: Reminder) -> None:
+        """A reminder that could not be delivered is due again for the next pass."""
+        self.store.release_reminder(reminder.claim)
