@@ -97,6 +97,14 @@ class JourneyView:
         return [(stage, tp) for stage in self.stages for tp in stage.touchpoints]
 
 
+def title_of(lang: str, answers: Mapping[str, Any]) -> str:
+    """A journey's title: the business and persona names, or "untitled" before either is known."""
+    business = texts.answer_text(answers, "business.name")
+    persona = texts.answer_text(answers, "persona.name")
+    parts = [p for p in (business, persona) if p]
+    return " – ".join(parts) if parts else texts.message(lang, "untitled")
+
+
 def _field(lang: str, template_id: str, key: str, label: str, answers: Mapping[str, Any]) -> Field:
     entry = answers.get(key)
     status = entry.get("s", "ok") if entry else "missing"
@@ -112,8 +120,6 @@ def _field(lang: str, template_id: str, key: str, label: str, answers: Mapping[s
 def build_view(
     answers: Mapping[str, Any], lang: str, journey_id: int | None = None, flow: Flow | None = None, **extras: Any
 ) -> JourneyView:
-    from bot.engine import title_of  # the engine owns the title rule
-
     flow = flow or default_flow()
     steps = plan(flow, answers)
     fields: dict[str, Field] = {}
