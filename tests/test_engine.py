@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from bot import engine
-from bot.engine import DONE, DONT_KNOW, KEEP, Context, JourneyRef, State, handle
-from bot.events import Choice, Command, Start, Text, parse_input
+from bot.engine import DONE, DONT_KNOW, KEEP, Context, JourneyRef, State, handle, needs
+from bot.engine.commands import REGISTRY
+from bot.engine.effects import (AddSurveyAnswers, ForgetOwner, JourneyCompleted, NewJourney, OpenJourney, SaveVersion,
+                                SetTodoStatus, SurveyAnswer)
+from bot.events import COMMANDS, Choice, Command, Start, Text, parse_input
+from bot.vocabulary import SHOW, TodoRef
 
 
 def start(lang: str = "en") -> State:
@@ -33,7 +37,7 @@ def test_start_with_a_language_hint_skips_the_language_question():
 def test_forward_records_and_moves_on():
     out = say(start(), "Bakery Bart")
     assert out.state.answers["business.name"] == {"v": "Bakery Bart", "s": "ok"}
-    assert out.logged[0].key == "business.name"
+    assert out.logged[0].key == "business.name" and out.progress == (1, 16)
     question = out.replies[-1]
     assert question.step == "business.sector" and "Bakery Bart" in question.text
     assert [c.value for c in question.choices][:2] == ["bakery", "salon"]
@@ -149,16 +153,17 @@ def test_new_list_open():
     state = say(start(), "Bakery Bart").state
     state.journey_id = 1
     out = say(state, "/new")
-    assert out.effect == "new" and out.state.answers == {} and out.state.journey_id is None
+    assert out.effects == [NewJourney()] and out.state.answers == {} and out.state.journey_id is None
+    assert out.progress == (0, 16)
     assert out.replies[-1].step == "business.name"
     refs = [JourneyRef(1, "Bakery Bart", 1, 16), JourneyRef(2, "Shop", 3, 16)]
-    ctx = Context(journeys=lambda: refs)
+    ctx = Context(journeys=refs)
     listing = say(state, "/list", ctx=ctx)
     assert "1. Bakery Bart" in listing.replies[0].text and "2. Shop" in listing.replies[0].text
     opened = say(state, "/open 2", ctx=ctx)
-    assert opened.effect == "open:2"
+    assert opened.effects == [OpenJourney(2)] and opened.progress is None
     missing = say(state, "/open 9", ctx=ctx)
-    assert missing.effect is None and missing.replies[0].type == "error"
+    assert missing.effects == [] and missing.replies[0].type == "error"
 
 
 def test_language_switch_any_time():
@@ -189,11 +194,11 @@ def test_cancel_pauses_and_forget_asks_first():
     resumed = say(paused.state, "hello")
     assert not resumed.state.paused and resumed.replies[-1].step == "business.sector" and not resumed.logged
     ask = say(state, "/forget")
-    assert ask.replies[-1].step == engine.FORGET_STEP and ask.effect is None
+    assert ask.replies[-1].step == engine.FORGET_STEP and ask.effects == []
     no = handle(ask.state, Choice("no", engine.FORGET_STEP))
-    assert no.effect is None and no.replies[-1].step == "business.sector"
+    assert no.effects == [] and no.replies[-1].step == "business.sector"
     yes = handle(ask.state, Choice("yes", engine.FORGET_STEP))
-    assert yes.effect == "forget" and yes.replies[-1].type == "forgotten"
+    assert yes.effects == [ForgetOwner()] and yes.replies[-1].type == "forgotten"
 
 
 def test_unknown_command_and_dutch_aliases():
@@ -209,7 +214,7 @@ def test_completion_says_done_and_asks_for_the_summary():
     out = say(state, "Shop visit", "shop", "5", "/skip", "sales", "gut", "/skip")
     assert out.replies[-1].step == "journey.review" and out.replies[-1].choices[0].value == "monthly"
     out = say(out.state, "1")
-    assert [r.type for r in out.replies] == ["done", "summary"]
+    assert [r.type for r in out.replies] == ["done", "summary"] and out.effects == [JourneyCompleted()]
     assert out.state.complete and out.state.cursor is None
     again = say(out.state, "/back")
     assert again.replies[-1].step == "journey.review" and not again.state.complete
@@ -246,3 +251,61 @@ def test_sector_template_proposes_stages_and_touchpoints():
     assert accepted.state.answers[touch.step]["v"] == ["Instagram voor-en-na", "Nieuw kapsel van een vriendin"]
     corrected = say(out.state, "Instagram voor-en-na\nEtalage")
     assert corrected.state.answers[touch.step]["v"] == ["Instagram voor-en-na", "Etalage"]
+
+
+def test_every_command_is_registered_and_needs_name_what_to_load():
+    assert set(REGISTRY) == set(COMMANDS) | {SHOW}
+    state = start()
+    assert needs(state, Command("list")) == needs(state, Command("open", "2")) == {"journeys"}
+    assert needs(state, Command("todo")) == needs(state, Command("review")) == {"todos"}
+    assert needs(state, Text("hello")) == needs(state, Command("bogus")) == needs(state, Command("back")) == frozenset()
+    reviewing = State(lang="en", pending="review", review=["todo:1"])
+    assert needs(reviewing, Text("done")) == needs(reviewing, Command("skip")) == {"todos"}
+
+
+def finished(journey_id: int = 5) -> State:
+    state = say(start(), "B", "other", "leads", "first order", "good bread daily", "/skip", "Pia", "young mum", "good food fast",
+                "no time at all", "/skip", "google", "friends who tried it", "an empty fridge", "gut", "Only",
+                "Shop visit", "shop", "2", "/skip", "sales", "gut", "/skip", "1").state
+    assert state.complete
+    state.journey_id = journey_id
+    return state
+
+
+TODOS = (TodoRef(1, "improvement", "Faster service", "open"), TodoRef(2, "wow", "A free coffee", "done"))
+
+
+def test_todo_command_sets_a_status_by_word_in_either_language():
+    ctx = Context(todos=TODOS)
+    listing = say(finished(), "/todo", ctx=ctx)
+    assert listing.replies[0].data == {"todos": [1, 2]} and "Faster service" in listing.replies[0].text
+    done = say(finished(), "/todo 1 gepland", ctx=ctx)
+    assert done.effects == [SetTodoStatus(1, "planned")] and done.progress is None
+    assert say(finished(), "/todo 9 done", ctx=ctx).replies[0].type == "error"
+    assert say(finished(), "/todo 1 someday", ctx=ctx).effects == []
+
+
+def test_review_walks_touchpoints_feelings_and_open_todos_then_saves_a_version():
+    ctx = Context(todos=TODOS)
+    out = say(finished(), "/review", ctx=ctx)
+    assert out.replies[-1].step == "review:stage.only.touchpoints" and out.state.pending == "review"
+    out = handle(out.state, Choice(KEEP, out.replies[-1].step), ctx)
+    assert out.replies[-1].step == "review:stage.only.tp1.feeling"
+    out = say(out.state, "4", ctx=ctx)
+    assert out.logged[0].value == 4 and out.progress is not None
+    assert out.replies[-1].step == "review:todo:1", "done to-dos are not asked about"
+    out = say(out.state, "done", ctx=ctx)
+    assert out.effects == [SetTodoStatus(1, "done"), SaveVersion()]
+    assert out.state.pending is None and [r.type for r in out.replies] == ["info", "summary"]
+
+
+def test_survey_results_become_typed_answers():
+    state = finished()
+    survey = say(state, "/survey")
+    assert survey.replies[0].data["survey"] == ["only", "_overall"]
+    saved = say(state, "/results Only,Total,Comment\n2,3,Too slow\n4,,")
+    assert saved.effects == [AddSurveyAnswers((SurveyAnswer({"only": 2, "_overall": 3}, "Too slow"), SurveyAnswer({"only": 4}, "")))]
+    ask = say(state, "/results")
+    assert ask.replies[-1].step == "meta.survey" and ask.state.pending == "survey"
+    bad = say(ask.state, "9")
+    assert bad.replies[0].type == "error" and bad.state.pending == "survey" and bad.effects == []

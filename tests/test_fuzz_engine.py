@@ -3,7 +3,9 @@ made-up buttons, half of them answers the current question would accept) never c
 
 - the cursor is a step of the plan, or the journey is complete, or a question outside the flow
   (language, forget) is open;
-- answers change only by what the outcome logs (except /new, /open and forget, which swap journeys);
+- answers change only by what the outcome logs (except /new, /open and forget, which swap journeys),
+  and the outcome's progress is set exactly when they changed;
+- handling with only the lists `needs()` names gives the same outcome as with everything loaded;
 - a complete journey has every step of its plan answered;
 - every turn says something, and every question names a step of the plan (or a meta step);
 - the state survives a JSON round trip (it is stored as JSON).
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot import engine
 from bot.engine import Context, JourneyRef, State
+from bot.engine.effects import ForgetOwner, NewJourney, OpenJourney
 from bot.events import COMMANDS, Choice, Command, Event, Start, Text, parse_input, step_token
 from bot.flow import default_flow, plan
 
@@ -47,24 +50,29 @@ class Harness:
         self.state = State()
         self.journeys: dict[int, dict[str, Any]] = {}
         self.next_id = 1
-        self.ctx = Context(journeys=self.refs)
 
     def refs(self) -> list[JourneyRef]:
         return [JourneyRef(id=i, title=f"j{i}", answered=len(a), total=40) for i, a in self.journeys.items()]
 
+    def context(self, state: State, event: Event) -> Context:
+        """What the repository loads for this event: only the lists `needs()` names."""
+        return Context(journeys=self.refs() if "journeys" in engine.needs(state, event) else ())
+
     def step(self, event: Event) -> engine.Outcome:
         before = dict(self.state.answers)
-        outcome = engine.handle(self.state, event, self.ctx)
+        outcome = engine.handle(self.state, event, self.context(self.state, event))
+        assert outcome == engine.handle(self.state, event, Context(journeys=self.refs())), "needs() left out a list"
         check_outcome(before, outcome)
         state = outcome.state
-        if outcome.effect == "forget":
+        if any(isinstance(e, ForgetOwner) for e in outcome.effects):
             self.state, self.journeys = State(), {}
             return outcome
-        if outcome.effect and outcome.effect.startswith("open:"):
-            target = int(outcome.effect.split(":", 1)[1])
+        opened = [e.journey_id for e in outcome.effects if isinstance(e, OpenJourney)]
+        if opened:
             self.save(state)
-            state = State(lang=state.lang, journey_id=target, answers=dict(self.journeys[target]))
-            outcome = engine.handle(state, Command(engine.SHOW), self.ctx)
+            state = State(lang=state.lang, journey_id=opened[0], answers=dict(self.journeys[opened[0]]))
+            show = Command(engine.SHOW)
+            outcome = engine.handle(state, show, self.context(state, show))
             state = outcome.state
         if outcome.logged and state.journey_id is None:
             state.journey_id, self.next_id = self.next_id, self.next_id + 1
@@ -92,13 +100,18 @@ def check_outcome(before: dict[str, Any], outcome: engine.Outcome) -> None:
     assert outcome.replies, "a turn that says nothing"
     for reply in outcome.replies:
         assert isinstance(reply.text, str) and reply.lang in ("en", "nl")
-    if outcome.effect in ("new", "forget") or (outcome.effect or "").startswith("open:"):
+    steps = plan(default_flow(), state.answers)
+    if outcome.logged or NewJourney() in outcome.effects:
+        assert outcome.progress == (sum(1 for s in steps if s.key in state.answers), len(steps))
+    else:
+        assert outcome.progress is None
+    if any(isinstance(e, (NewJourney, ForgetOwner, OpenJourney)) for e in outcome.effects):
         return
     expected = dict(before)
     for item in outcome.logged:
         expected[item.key] = {"v": item.value, "s": item.status}
     assert state.answers == expected, "answers changed without a logged answer"
-    keys = {step.key for step in plan(default_flow(), state.answers)}
+    keys = {step.key for step in steps}
     for reply in outcome.replies:
         if reply.type == "question":
             assert reply.step in keys or reply.step.startswith(("meta.",) + OUTSIDE_PREFIXES), reply.step
