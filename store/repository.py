@@ -116,11 +116,15 @@ class Store:
         `step` may run more than once (after a conflict), so it must not have side effects outside `tx`.
         """
 
+        attempts = 0
+
         def work(session: Session) -> T | Duplicate:
-            loaded = load(session, key, dedup_key)
+            nonlocal attempts
+            attempts += 1
+            loaded = load(session, key, dedup_key, lock_first=attempts > 1)
             if loaded is None:
                 create_owner(session, key)
-                loaded = load(session, key, dedup_key)
+                loaded = load(session, key, dedup_key, lock_first=True)
                 assert loaded is not None
             if loaded.duplicate:
                 return DUPLICATE

@@ -26,11 +26,16 @@ from store.records import (
 )
 
 
-def load(session: Session, key: OwnerKey, dedup_key: str | None) -> Loaded | None:
+def load(session: Session, key: OwnerKey, dedup_key: str | None, *, lock_first: bool = False) -> Loaded | None:
     """Owner, conversation, current journey and whether the event was seen, in one query.
 
-    The owner row is locked on PostgreSQL, so one owner's events are applied one after the other
-    (the conversation's version still catches a read taken before the lock was granted)."""
+    The owner row is locked on PostgreSQL, so one owner's events are applied one after the other.
+    A read that had to wait for that lock saw the rows as they were before the wait; the
+    conversation's version catches it, and the repeated turn (`lock_first`) takes the lock in a
+    statement of its own first, so its read is current."""
+    identity = (Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
+    if lock_first and session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Owner.id).where(*identity).with_for_update())
     seen = select(ProcessedEvent.key).where(ProcessedEvent.key == dedup_key).exists() if dedup_key else literal(False)
     query = (
         select(
@@ -50,7 +55,7 @@ def load(session: Session, key: OwnerKey, dedup_key: str | None) -> Loaded | Non
         .select_from(Owner)
         .join(Conversation, Conversation.owner_id == Owner.id)
         .outerjoin(Journey, and_(Journey.id == Conversation.journey_id, Journey.owner_id == Owner.id))
-        .where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
+        .where(*identity)
         .with_for_update(of=Owner)
     )
     row = session.execute(query).first()
