@@ -1,4 +1,6 @@
-"""The report a summary writer produces: the offline coach and the LLM writer fill the same model."""
+"""The report a summary writer produces: the offline coach and the LLM writer fill the same model.
+
+bot/report_sections.py turns it into the sections every renderer shows."""
 from __future__ import annotations
 
 from typing import Literal
@@ -60,6 +62,7 @@ class TeamScore(BaseModel):
     owner: int | None
     scores: list[int]
     disagree: bool
+    teammates: list[str] = Field(default_factory=list, description="who gave each of `scores`, in the same order (the channel's user ids), when known")
 
 
 class Report(BaseModel):
