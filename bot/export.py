@@ -1,4 +1,6 @@
-"""The markdown export: persona card, a table per stage, a Mermaid journey diagram and the advice.
+"""The markdown export: persona card, a table per stage, a Mermaid journey diagram and the report.
+
+The report part draws on bot.report_sections, like every other renderer.
 
 Owner text is escaped so that no answer can break a table, the Mermaid block or the page.
 """
@@ -11,11 +13,14 @@ import prompts
 from bot.evidence import LIGHTS, field_level
 from bot.journey import JourneyView
 from bot.report import Report
+from bot.report_sections import Section, report_sections
+from bot.report_sections import texts as report_texts
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 _LINE_START = re.compile(r"^([#+\-=]|\d+[.)])")
 _MERMAID_MAX = 60
+_NUMBER = re.compile(r"\d{1,9}(?:[.,]\d{1,3})?")  # a score or a count: safe in a table as it is
 PERSONA_FIELDS = (
     "persona.role",
     "persona.goals",
@@ -77,9 +82,10 @@ class _Page:
     def heading(self, level: int, text: str) -> None:
         self.lines += ["", f"{'#' * level} {text}", ""]
 
-    def table(self, columns_key: str, rows: list[list[str]]) -> None:
-        """A table; every cell must already be escaped (`cell`, numbers)."""
-        columns = self.t[columns_key]
+    def table(self, columns: str | list[str], rows: list[list[str]]) -> None:
+        """A table under `columns` (texts, or the key of a list of them); every cell must already be escaped."""
+        if isinstance(columns, str):
+            columns = self.t[columns]
         self.lines.append("| " + " | ".join(inline(c) for c in columns) + " |")
         self.lines.append("|" + "---|" * len(columns))
         self.lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -88,17 +94,17 @@ class _Page:
 def render_markdown(journey: JourneyView, report: Report, *, today: str) -> str:
     page = _Page(journey)
     page.lines += [f"# {page.say('title', title=journey.title)}", "", f"_{page.say('generated', date=today, generator=report.generator)}_"]
-    if report.notice:
-        page.lines += ["", f"> {page.say('notice', notice=report.notice)}"]
+    sections = report_sections(report, journey.lang)
+    for section in sections:
+        if section.key == "notice":
+            text = " ".join(inline(line) for item in section.items for line in item.body)
+            page.lines += ["", f"> **{inline(section.heading)}:** {text}"]
     _persona_and_business(page)
     _journey_map(page)
-    _advice(page, report)
-    _living(page, report)
-    if report.missing:
-        page.heading(2, page.say("missing_heading"))
-        page.lines += [f"- {inline(item)}" for item in report.missing]
-    page.heading(2, page.say("review_heading"))
-    page.lines += [page.say("review", date=report.review_date), ""]
+    for section in sections:
+        if section.key != "notice":
+            _section(page, section)
+    page.lines.append("")
     return re.sub(r"\n{3,}", "\n\n", "\n".join(page.lines))
 
 
@@ -141,70 +147,44 @@ def _journey_map(page: _Page) -> None:
     page.lines += _mermaid(journey, page.t)
 
 
-def _advice(page: _Page, report: Report) -> None:
-    levels = prompts.load(page.journey.lang, "coach")["levels"]
-    page.heading(2, page.say("summary_heading"))
-    for paragraph in report.summary:
-        page.lines += [inline(paragraph), ""]
-    page.heading(2, page.say("improvements_heading"))
-    for n, item in enumerate(report.improvements, start=1):
-        meta = page.say("improvement_meta", step=item.step, effort=levels.get(item.effort, item.effort), impact=levels.get(item.impact, item.impact))
-        page.lines += [f"{n}. **{inline(item.title)}**  ", f"   {inline(item.why)}  ", f"   _{meta}_  ", f"   _{page.say('because', trigger=item.trigger)}_"]
-    if not report.improvements:
-        page.lines.append(page.say("none"))
-    page.heading(2, page.say("wow_heading"))
-    for wow in report.wow_moments:
-        meta = page.say("wow_meta", stage=wow.stage, cost=wow.cost)
-        page.lines += [f"- **{inline(wow.idea)}**  ", f"  {inline(wow.why)}  ", f"  _{meta}_  ", f"  _{page.say('because', trigger=wow.trigger)}_"]
-    if not report.wow_moments:
-        page.lines.append(page.say("none"))
-    page.heading(2, page.say("mistakes_heading"))
-    for check in report.mistakes:
-        page.lines.append(f"- [{'x' if check.ok else ' '}] {check.number}\\. **{inline(check.title)}**: {inline(check.note)}")
-    page.heading(2, page.say("calendar_heading"))
-    if report.calendar:
-        page.table("calendar_columns", [[cell(row.stage), cell(row.channel), cell(row.idea)] for row in report.calendar])
-    else:
-        page.lines.append(page.say("none"))
+def _section(page: _Page, section: Section) -> None:
+    """One section of the report (bot.report_sections): tables where it has columns, lists otherwise."""
+    page.heading(2, inline(section.heading))
+    if section.intro:
+        page.lines += [f"_{inline(section.intro)}_", ""]
+    if not section.items:
+        page.lines.append(inline(report_texts(page.journey.lang)["none"]))
+        return
+    if section.layout == "paragraphs":
+        for item in section.items:
+            page.lines += [inline(line) for line in item.body] + [""]
+        return
+    rows = [item for item in section.items if item.cells]
+    if rows:
+        page.table(list(section.columns), [[value if _NUMBER.fullmatch(value) else cell(value) for value in item.cells] for item in rows])
+    listed = [item for item in section.items if not item.cells]
+    if rows and listed:
+        page.lines.append("")
+    for item in listed:
+        if section.layout == "cards":
+            first, indent = (f"{item.number}. ", "   ") if item.number is not None else ("- ", "  ")
+            page.lines.append(f"{first}{_bold(item.title)}  ")
+            page.lines += [f"{indent}{inline(line)}  " for line in item.body]
+            page.lines += [f"{indent}_{inline(line)}_  " for line in (item.meta, item.quote) if line]
+            page.lines[-1] = page.lines[-1].rstrip()
+            continue
+        box = "" if item.done is None else f"[{'x' if item.done else ' '}] "
+        number = f"{item.number}\\. " if item.number is not None else ""
+        title = _bold(item.title)
+        body = " · ".join(inline(line) for line in item.body)
+        page.lines.append(f"- {box}{number}" + ": ".join(p for p in (title, body) if p))
+        if item.meta:
+            page.lines.append(f"  _{inline(item.meta)}_")
 
 
-def _living(page: _Page, report: Report) -> None:
-    """What changed, what customers say, what the team scored, and the to-do list."""
-    if report.changes:
-        page.heading(2, page.say("changes_heading"))
-        page.lines += [f"- {inline(line)}" for line in report.changes]
-    if report.customer_check:
-        overall = prompts.load(page.journey.lang, "coach")["customers"]["overall"]
-        page.heading(2, page.say("customer_heading"))
-        page.table(
-            "customer_columns",
-            [
-                [cell(c.stage or overall), f"{c.owner:.1f}" if c.owner is not None else "–", f"{c.customers:.1f}", str(c.responses)]
-                for c in report.customer_check
-            ],
-        )
-    if report.team or report.team_added:
-        page.heading(2, page.say("team_heading"))
-        if report.team:
-            page.table(
-                "team_columns",
-                [
-                    [
-                        cell(row.stage),
-                        cell(row.touchpoint),
-                        str(row.owner) if row.owner is not None else "–",
-                        ", ".join(str(score) for score in row.scores),
-                        page.say("team_disagree") if row.disagree else "–",
-                    ]
-                    for row in report.team
-                ],
-            )
-        if report.team_added:
-            page.lines += ["", f"**{page.say('team_added')}:** " + "; ".join(inline(a) for a in report.team_added)]
-    if report.todos:
-        statuses = prompts.load(page.journey.lang, "messages")["todo"]["statuses"]
-        page.heading(2, page.say("todo_heading"))
-        page.table("todo_columns", [[str(todo.id), cell(statuses.get(todo.status, todo.status)), cell(todo.title)] for todo in report.todos])
+def _bold(text: str) -> str:
+    value = inline(text)
+    return f"**{value}**" if value else ""
 
 
 def _status_text(journey: JourneyView, field: Any) -> str:

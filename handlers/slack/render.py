@@ -1,7 +1,8 @@
 """Slack rendering: mrkdwn escaping and Block Kit within Slack's limits.
 
 Pure functions, no I/O. Every user-facing sentence comes from prompts/<lang>/slack.yaml
-(or the engine's messages.yaml); owner text is escaped for mrkdwn (&, <, > only).
+(the report's from report.yaml, through bot.report_sections; the engine's from messages.yaml);
+owner text is escaped for mrkdwn (&, <, > only).
 
 Limits (https://docs.slack.dev/reference/block-kit): 50 blocks per message, 3,000
 characters per section text, header 150, button text 75, button value 2,000,
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any, Iterable, Sequence
 
 import prompts
 from bot.replies import Option, Reply
 from bot.report import Report
+from bot.report_sections import PEOPLE, Item, report_sections
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -255,86 +258,60 @@ def help_blocks(lang: str) -> list[Block]:
 # ---------------------------------------------------------------------- the summary
 
 
-def _level(lang: str, level: str) -> str:
-    return t(lang, f"report.levels.{level}")
-
-
 def report_blocks(lang: str, report: Report, title: str, team: list[Block] | None = None) -> list[Block]:
-    """A readable Block Kit summary. Long reports are split by `paginate` afterwards."""
-    e = escape
+    """A readable Block Kit summary, section by section (bot.report_sections). Long reports are split by
+    `paginate` afterwards. `team` is ignored: the team's scores come from the report itself."""
     blocks: list[Block] = [header(t(lang, "report.header", title=title))]
-    if report.notice:
-        blocks.append(context(e(report.notice)))
-    if report.summary:
-        blocks.extend(sections(f"*{t(lang, 'report.summary')}*\n" + "\n\n".join(e(p) for p in report.summary)))
-    if report.improvements:
-        blocks.append(divider())
-        lines = [f"*{t(lang, 'report.improvements')}*"]
-        for item in report.improvements:
-            lines.append(
-                f"• *{e(item.title)}* ({e(item.step)}) – {t(lang, 'report.effort')}: {_level(lang, item.effort)}, "
-                f"{t(lang, 'report.impact')}: {_level(lang, item.impact)}\n   {e(item.why)}"
-                + (f"\n   _{t(lang, 'report.because', trigger=e(item.trigger))}_" if item.trigger else "")
-            )
+    for section in report_sections(report, lang):
+        if not section.items:
+            continue
+        if section.key in ("notice", "review"):  # one small line each, at the top and at the bottom
+            text = truncate(" ".join(line for item in section.items for line in item.body), MAX_CONTEXT // 2)
+            blocks.append(context(f"*{escape(section.heading)}:* {escape(text)}"))
+            continue
+        if section.key != "summary":
+            blocks.append(divider())
+        lines = [f"*{escape(section.heading)}*"] + ([f"_{escape(section.intro)}_"] if section.intro else [])
+        if section.layout == "paragraphs":
+            blocks.extend(sections("\n".join(lines) + "\n" + "\n\n".join(escape(line) for item in section.items for line in item.body)))
+            continue
+        lines += [_card(item) if section.layout == "cards" else _line(item) for item in section.items]
         blocks.extend(sections("\n".join(lines)))
-    if report.wow_moments:
-        blocks.append(divider())
-        lines = [f"*{t(lang, 'report.wow')}*"]
-        for wow in report.wow_moments:
-            lines.append(f"• *{e(wow.stage)}*: {e(wow.idea)}\n   {e(wow.why)} {t(lang, 'report.cost', cost=e(wow.cost))}")
-        blocks.extend(sections("\n".join(lines)))
-    if report.mistakes:
-        blocks.append(divider())
-        lines = [f"*{t(lang, 'report.mistakes')}*"]
-        for m in sorted(report.mistakes, key=lambda m: m.number):
-            mark = t(lang, "report.ok" if m.ok else "report.not_ok")
-            lines.append(f"{mark} {m.number}. *{e(m.title)}* – {e(m.note)}")
-        blocks.extend(sections("\n".join(lines)))
-    if report.calendar:
-        blocks.append(divider())
-        lines = [f"*{t(lang, 'report.calendar')}*"]
-        for row in report.calendar:
-            lines.append(f"• {e(row.stage)} · {e(row.channel)}: {e(row.idea)}")
-        blocks.extend(sections("\n".join(lines)))
-    if team:
-        blocks.append(divider())
-        blocks.extend(team)
-    if report.missing:
-        blocks.append(divider())
-        blocks.extend(sections(f"*{t(lang, 'report.missing')}*\n" + "\n".join(f"• {e(m)}" for m in report.missing)))
-    blocks.append(context(t(lang, "report.review", date=e(report.review_date))))
     return blocks
 
 
+def _card(item: Item) -> str:
+    """An improvement or a WOW moment: the title in bold, then the why, the details and the quote."""
+    first = (f"{item.number}. " if item.number is not None else "• ") + _bold(item.title)
+    rest = [escape(line) for line in item.body] + [f"_{escape(line)}_" for line in (item.meta, item.quote) if line.strip()]
+    return "\n".join([first, *(f"   {line}" for line in rest)])
+
+
+def _line(item: Item) -> str:
+    """One line of a list; teammates are mentioned by their Slack user id when the report knows it."""
+    prefix = " ".join(p for p in (item.mark, f"{item.number}." if item.number is not None else "") if p) or "•"
+    body = " · ".join(escape(line) for line in item.body)
+    if item.people and item.template:
+        named = ", ".join(f"{_mention(who)} {escape(score)}" for who, score in item.people)
+        body = escape(item.template).replace(PEOPLE, named)
+    text = " – ".join(p for p in (_bold(item.title), body) if p)
+    return f"{prefix} {text}" + (f"\n   _{escape(item.meta)}_" if item.meta.strip() else "")
+
+
+def _bold(text: str) -> str:
+    return f"*{escape(text)}*" if text.strip() else ""
+
+
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{1,30}")  # a user id such as U012AB3CD
+
+
+def _mention(who: str) -> str:
+    return f"<@{who}>" if _SLACK_USER.fullmatch(who) else escape(who)
+
+
 def team_blocks(lang: str, rows: Iterable[Any], added: Iterable[Any], disagreement: int) -> list[Block]:
-    """The team view: teammates' scores next to the owner's, disagreements flagged."""
-    rows = list(rows)
-    added = list(added)
-    if not rows and not added:
-        return []
-    e = escape
-    lines = [f"*{t(lang, 'team.header')}*", f"_{t(lang, 'team.intro')}_"]
-    flagged = 0
-    for row in rows:
-        scores = ", ".join(f"<@{user}> {score}" for user, score in row.scores)
-        if row.spread >= disagreement:
-            flagged += 1
-            values = row.all_scores
-            everyone = ([t(lang, "team.you", score=row.owner_score)] if row.owner_score is not None else []) + [scores]
-            lines.append(
-                t(lang, "team.disagree", stage=e(row.stage_name), touchpoint=e(row.touchpoint), low=min(values), high=max(values), scores=", ".join(everyone))
-            )
-        else:
-            owner = row.owner_score if row.owner_score is not None else t(lang, "team.owner_unknown")
-            lines.append("• " + t(lang, "team.line", stage=e(row.stage_name), touchpoint=e(row.touchpoint), owner=owner, scores=scores))
-    if rows and not flagged:
-        lines.append(t(lang, "team.agree"))
-    if added:
-        lines.append(f"*{t(lang, 'team.added_header')}*")
-        for c in added:
-            score = t(lang, "team.added_score", score=c.score) if c.score is not None else ""
-            lines.append("• " + t(lang, "team.added_line", stage=e(c.stage_name), touchpoint=e(c.touchpoint), user=c.user_id, score=score))
-    return sections("\n".join(lines))
+    """Kept for callers not yet updated: the team's scores are part of `report_blocks` now (report.team)."""
+    return []
 
 
 # ---------------------------------------------------------------------- contributions

@@ -16,6 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 import prompts
 from bot.events import step_token
 from bot.replies import Option, Reply
+from bot.report import Report
+from bot.report_sections import Item, report_sections
 
 MAX_MESSAGE = 4096
 MAX_CALLBACK_BYTES = 64
@@ -236,64 +238,49 @@ def button_label(markup: Any, data: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------- the report
-def _level(lang: str, level: str) -> str:
-    return str(prompts.load(lang, "telegram")["report"]["levels"].get(level, level))
-
-
-def report_blocks(report: Any, lang: str | None = None) -> list[Block]:
-    """A bot.report.Report as blocks: summary, improvements, WOW moments, mistakes, calendar, review."""
-    lang = prompts.normalise_language(lang or getattr(report, "language", None))
-    t = prompts.load(lang, "telegram")["report"]
+def report_blocks(report: Report, lang: str | None = None) -> list[Block]:
+    """A bot.report.Report as blocks, section by section (bot.report_sections): every heading in bold."""
     blocks: list[Block] = []
-    if report.notice:
-        blocks.append([("i", report.notice)])
-    if report.summary:
-        blocks.append([("b", t["summary"])])
-        blocks.extend([[(None, p)] for p in report.summary if p.strip()])
-    if report.improvements:
-        blocks.append([("b", t["improvements"])])
-        for n, imp in enumerate(report.improvements, start=1):
-            block: Block = [
-                (None, f"{n}. "),
-                ("b", imp.title),
-                (None, f" ({t['effort']}: {_level(lang, imp.effort)}, {t['impact']}: {_level(lang, imp.impact)})"),
-            ]
-            if imp.step:
-                block.append(("i", f"\n{imp.step}"))
-            if imp.why:
-                block.append((None, f"\n{imp.why}"))
-            if imp.trigger:
-                block.append(("i", "\n" + say(lang, "report.because", trigger=imp.trigger)))
-            blocks.append(block)
-    if report.wow_moments:
-        blocks.append([("b", t["wow"])])
-        for wow in report.wow_moments:
-            block = [(None, "✨ "), ("b", wow.stage), (None, f": {wow.idea}")]
-            if wow.why:
-                block.append((None, f"\n{wow.why}"))
-            if wow.cost:
-                block.append(("i", "\n" + say(lang, "report.cost", cost=wow.cost)))
-            blocks.append(block)
-    if report.mistakes:
-        blocks.append([("b", t["mistakes"])])
-        lines: Block = []
-        for m in report.mistakes:
-            mark = t["ok"] if m.ok else t["not_ok"]
-            lines.append((None, f"{mark} {m.number}. "))
-            lines.append(("b", m.title))
-            lines.append((None, (f" – {m.note}" if m.note else "") + "\n"))
-        blocks.append(lines)
-    if report.calendar:
-        blocks.append([("b", t["calendar"])])
-        blocks.append(
-            [seg for row in report.calendar for seg in (("b", f"{row.stage} · {row.channel}"), (None, f": {row.idea}\n"))]
-        )
-    if report.missing:
-        blocks.append([("b", t["missing"])])
-        blocks.append([(None, "\n".join(f"• {item}" for item in report.missing))])
-    if report.review_date:
-        blocks.append([("i", say(lang, "report.review", date=report.review_date))])
+    for section in report_sections(report, lang):
+        if not section.items:
+            continue
+        if section.key == "notice":
+            blocks.append([("b", f"{section.heading}: "), ("i", " ".join(line for item in section.items for line in item.body))])
+            continue
+        if section.key == "review":
+            blocks.append([("b", section.heading + "\n"), ("i", "\n".join(line for item in section.items for line in item.body))])
+            continue
+        blocks.append([("b", section.heading)] + ([("i", "\n" + section.intro)] if section.intro else []))
+        if section.layout == "paragraphs":
+            blocks.extend([[(None, line)] for item in section.items for line in item.body])
+        elif section.layout == "cards":
+            blocks.extend(_card(item) for item in section.items)
+        else:
+            blocks.append([segment for item in section.items for segment in _line(item)])
     return [_trim(b) for b in blocks if any(text.strip() for _, text in b)]
+
+
+def _card(item: Item) -> Block:
+    """An improvement or a WOW moment: its title in bold, then the why, the details and the quote."""
+    block: Block = [(None, f"{item.number}. " if item.number is not None else "✨ "), ("b", item.title)]
+    block += [(None, f"\n{line}") for line in item.body]
+    block += [("i", f"\n{line}") for line in (item.meta, item.quote) if line]
+    return block
+
+
+def _line(item: Item) -> Block:
+    """One line of a list (a check, a calendar row, a change, a to-do, a team score), ending in a line break."""
+    prefix = " ".join(p for p in (item.mark, f"{item.number}." if item.number is not None else "") if p) or "•"
+    block: Block = [(None, prefix + " ")]
+    if item.title:
+        block.append(("b", item.title))
+    body = " · ".join(item.body)
+    if body:
+        block.append((None, (" – " if item.title else "") + body))
+    if item.meta:
+        block.append(("i", "\n" + item.meta))
+    block.append((None, "\n"))
+    return block
 
 
 def _trim(block: Block) -> Block:
@@ -303,5 +290,5 @@ def _trim(block: Block) -> Block:
     return block
 
 
-def report_messages(report: Any, lang: str | None = None) -> list[str]:
+def report_messages(report: Report, lang: str | None = None) -> list[str]:
     return pack(report_blocks(report, lang))
