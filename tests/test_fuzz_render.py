@@ -31,7 +31,8 @@ from bot.events import Choice, Start, Text
 from bot.export import render_markdown
 from bot.journey import JourneyView, build_view
 from bot.replies import Option, Progress, Reply
-from bot.report import CalendarRow, Improvement, MistakeCheck, Report, WowMoment
+from bot.report import CalendarRow, CustomerCheck, Improvement, MistakeCheck, Report, TeamScore, TodoLine, WowMoment
+from bot.summary_text import report_text
 from handlers.slack import render as slack
 from handlers.telegram import render as telegram
 from devkit.fakes.slack_api import check_blocks
@@ -202,6 +203,12 @@ reports = st.builds(
     review_date=st.just("2026-12-23"),
     missing=st.lists(owner_text, max_size=40),
     notice=owner_text,
+    changes=st.lists(owner_text, max_size=20),
+    customer_check=st.lists(st.builds(CustomerCheck, stage=owner_text, owner=st.one_of(st.none(), st.floats(1, 5)), customers=st.floats(1, 5), responses=st.integers(1, 500)), max_size=8),
+    todos=st.lists(st.builds(TodoLine, id=st.integers(1, 999), kind=st.sampled_from(["improvement", "wow"]), title=owner_text, status=st.sampled_from(["open", "planned", "done", "dropped", "odd"])), max_size=30),
+    team=st.lists(st.builds(TeamScore, stage=owner_text, touchpoint=owner_text, owner=st.one_of(st.none(), st.integers(1, 5)), scores=st.lists(st.integers(1, 5), min_size=1, max_size=6),
+                            disagree=st.booleans(), teammates=st.lists(st.one_of(st.just("U0123ABC"), owner_text), max_size=6)), max_size=15),
+    team_added=st.lists(owner_text, max_size=10),
 )
 
 
@@ -212,6 +219,8 @@ def test_any_report_renders_within_limits(report: Report, title: str) -> None:
     for part in telegram.report_messages(report, report.language):
         check_telegram_html(part)
     check_slack_blocks(slack.report_blocks(report.language, report, title))
+    assert_intact(render_markdown(build_view({}, report.language, 1), report, today=TODAY.isoformat()))
+    assert report.review_date in report_text(report, report.language)
 
 
 @settings(FAST, max_examples=40)

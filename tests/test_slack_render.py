@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.replies import Option, Progress, Reply
-from bot.report import CalendarRow, Improvement, MistakeCheck, Report, WowMoment
+from bot.report import CalendarRow, Improvement, MistakeCheck, Report, TeamScore, TodoLine, WowMoment
 from handlers.slack import render
 from handlers.slack.app import ConfigError, build_app, web_client
 from devkit.fakes.slack_api import check_blocks
@@ -73,6 +73,10 @@ def test_a_huge_report_still_fits_in_messages() -> None:
         calendar=[CalendarRow(stage="s", channel="c", idea="i") for _ in range(30)],
         review_date="2026-12-23",
         missing=["q"] * 50,
+        changes=["<changed> " * 100] * 30,
+        todos=[TodoLine(id=i, kind="improvement", title=f"Fix {i}", status="open") for i in range(1, 60)],
+        team=[TeamScore(stage="s", touchpoint="<t>", owner=1, scores=[5, 4], disagree=True, teammates=["U1", "<!here>"]) for _ in range(40)],
+        team_added=["s: <new>"] * 20,
     )
     blocks = render.report_blocks("nl", report, "Zon & <Co>")
     pages = render.paginate(blocks)
@@ -80,7 +84,8 @@ def test_a_huge_report_still_fits_in_messages() -> None:
     for page in pages:
         assert check_blocks(page) is None
     text = json.dumps(blocks, ensure_ascii=False)
-    assert "<b>" not in text and "Verbeteringen" in text  # Dutch headings from prompts/nl/slack.yaml
+    assert "<b>" not in text and "<!here>" not in text and "<@U1> 5" in text
+    assert "Verbeteringen" in text and "Takenlijst" in text and "Scores van het team" in text  # Dutch headings from prompts/nl/report.yaml
 
 
 def test_configuration() -> None:

@@ -8,7 +8,7 @@ from bot import engine
 from bot.events import Choice, step_token
 from bot.flow import default_flow, plan
 from bot.replies import Option, Progress, Reply
-from bot.report import CalendarRow, Improvement, MistakeCheck, Report, WowMoment
+from bot.report import CalendarRow, CustomerCheck, Improvement, MistakeCheck, Report, TeamScore, TodoLine, WowMoment
 from handlers.telegram import render
 from devkit.fakes.telegram_api import _check_html, visible_text
 
@@ -126,6 +126,11 @@ def test_report_is_split_safely_and_keeps_every_part() -> None:
         review_date="2027-01-01",
         missing=["Persona gedrag"],
         notice="De offline coach schreef deze samenvatting.",
+        changes=["Veranderd sinds versie 1", "+ nieuw contactpunt <Podcast>"],
+        customer_check=[CustomerCheck(stage="", owner=3.25, customers=2.0, responses=4)],
+        todos=[TodoLine(id=3, kind="wow", title="Een bloem", status="done")],
+        team=[TeamScore(stage="Aankoop", touchpoint="Kassa", owner=2, scores=[5], disagree=True, teammates=["U2"])],
+        team_added=["Bewustwording: Flyer"],
     )
     parts = render.report_messages(report)
     assert len(parts) > 2
@@ -133,5 +138,7 @@ def test_report_is_split_safely_and_keeps_every_part() -> None:
         assert render.units(part) <= 4096
         _check_html(part)
     body = "\n".join(visible_text(p) for p in parts)
-    for needle in ("Samenvatting", "Verbeteringen", "Fix 7 <now>", "WOW-momenten", "Fout 7", "Contentkalender", "2027-01-01", "Nog open", "moeite: laag"):
+    for needle in ("Samenvatting", "Verbeteringen", "Fix 7 <now>", "WOW-momenten", "Fout 7", "Contentkalender", "2027-01-01", "Nog open", "moeite: laag",
+                   "Wat er veranderd is", "<Podcast>", "totaal – jij 3,2 · klanten 2,0", "3. Een bloem – status: klaar", "jij 2 · team 5", "Bewustwording: Flyer"):
         assert needle in body
+    assert "U2" not in body  # Slack user ids mean nothing in Telegram
