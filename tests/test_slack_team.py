@@ -96,7 +96,7 @@ async def test_teammate_scores_and_adds_touchpoints_and_the_summary_shows_disagr
     await h.signer.command("U1", "summary")
     await h.slack.wait_for("files.completeUploadExternal", count=2, since=mark, timeout=20)
     text = "\n".join(c.all_text() for c in h.slack.since(mark, "chat.postMessage") if c.channel == "DU1")
-    assert "Team view" in text
+    assert "Team scores" in text
     assert "Purchase · Checkout" in text and "disagree" in text and "<@U2> 5" in text and "you 2" in text
     assert "Flyer at school" in text
     with h.service.repo.sessions() as session:
