@@ -1,17 +1,22 @@
-"""The `journeybot` command: chat, export, list, db upgrade, and the channel servers."""
+"""The `journeybot` command: chat, export, list, db upgrade, stats and the channel servers.
+
+Every command goes through the application layer (`app.Journeys`). Imports are lazy: building the
+parser loads only the prompts, so `journeybot --help` never loads the database stack, pydantic or
+the engine. The CLI reaches into the store only for the database URL (shown without its password)
+and, read-only, for `journeybot stats`.
+"""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 import prompts
-from handlers import logs
-from handlers.service import JourneyService, OwnerKey
-from store.db import database_url, safe_url
-from store.repository import JourneyNotFound, StoreUnavailable
+
+if TYPE_CHECKING:
+    from app import Journeys, OwnerKey
 
 
 def _lang() -> str:
@@ -54,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _owner(user: str | None) -> OwnerKey:
+def _owner(user: str | None) -> "OwnerKey":
     from handlers.terminal import terminal_owner
 
     env = dict(os.environ)
@@ -63,38 +68,49 @@ def _owner(user: str | None) -> OwnerKey:
     return terminal_owner(env)
 
 
-def _service() -> JourneyService:
-    return JourneyService.from_env()
+def _journeys() -> "Journeys":
+    from app import Journeys
+
+    return Journeys.from_env()
+
+
+def _database_url() -> str:
+    from store.db import database_url, safe_url
+
+    return safe_url(database_url())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from handlers import logs
+
     logs.configure()
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "chat"
     if args.command is None:
         args = parser.parse_args(["chat"])
+    from app import StoreUnavailable
+
     try:
         return _dispatch(command, args)
     except StoreUnavailable as exc:
-        print(_term("store_down", url=safe_url(database_url()), error=exc), file=sys.stderr)
+        print(_term("store_down", url=_database_url(), error=exc), file=sys.stderr)
         return 2
 
 
 def _dispatch(command: str, args: argparse.Namespace) -> int:
     if command == "db":
-        service = _service()
-        print(_term("migrated", url=safe_url(database_url())))
-        service.close()
+        _journeys().close()  # opening the store brings the schema up to date
+        print(_term("migrated", url=_database_url()))
         return 0
     if command == "chat":
         from handlers.terminal import run_chat
 
-        service = _service()
+        journeys = _journeys()
         try:
-            return run_chat(service, jsonl=args.jsonl, export_dir=args.export_dir, owner=_owner(args.user))
+            return run_chat(journeys, jsonl=args.jsonl, export_dir=args.export_dir, owner=_owner(args.user))
         finally:
-            service.close()
+            journeys.close()
     if command == "export":
         return _export(args)
     if command == "list":
@@ -105,7 +121,7 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
             return 2
         from handlers.telegram.app import main as telegram_main
 
-        return int(telegram_main(_service()) or 0)
+        return int(telegram_main(_journeys()) or 0)
     if command == "slack":
         for name in ("SLACK_BOT_TOKEN",) + (() if os.environ.get("SLACK_APP_TOKEN") else ("SLACK_SIGNING_SECRET",)):
             if not os.environ.get(name):
@@ -113,44 +129,71 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
                 return 2
         from handlers.slack.app import main as slack_main
 
-        return int(slack_main(_service(), port=args.port) or 0)
+        return int(slack_main(_journeys(), port=args.port) or 0)
     if command == "stats":
-        from store.stats import main as stats_main
-
-        return int(stats_main(_service()) or 0)
+        return stats()
     raise SystemExit(2)
 
 
 def _export(args: argparse.Namespace) -> int:
-    service = _service()
-    owner = _owner(args.user)
-    journey_id = args.journey_id or service.repo.current_journey_id(owner)
-    if journey_id is None:
-        print(_term("no_journey"), file=sys.stderr)
-        return 1
+    """The markdown export written by the configured writer (and its cache), exactly as `/export` in the chat."""
+    import asyncio
+
+    from app import JourneyNotFound
+
+    journeys = _journeys()
     try:
-        export = service.export(owner, journey_id)
-    except JourneyNotFound:
-        print(_term("not_found", id=journey_id), file=sys.stderr)
-        return 1
+        owner = _owner(args.user)
+        journey_id = args.journey_id or journeys.current_journey_id(owner)
+        if journey_id is None:
+            print(_term("no_journey"), file=sys.stderr)
+            return 1
+        try:
+            item = asyncio.run(journeys.export(owner, journey_id))
+        except JourneyNotFound:
+            print(_term("not_found", id=journey_id), file=sys.stderr)
+            return 1
+    finally:
+        journeys.close()
     if args.output is None or str(args.output) == "-":
-        sys.stdout.write(export.markdown)
+        sys.stdout.write(item.data.decode("utf-8"))
+        sys.stdout.flush()
     else:
-        args.output.write_text(export.markdown, encoding="utf-8")
+        args.output.write_bytes(item.data)
         print(_term("exported", path=str(args.output)))
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    service = _service()
-    owner = _owner(args.user)
-    refs = service.repo.list_journeys(owner)
+    journeys = _journeys()
+    try:
+        owner = _owner(args.user)
+        refs = journeys.list_journeys(owner)
+    finally:
+        journeys.close()
     if not refs:
         print(_term("list_empty"))
         return 0
     print(_term("list_header", user=owner.user_id))
     for ref in refs:
         print(_term("list_item", id=ref.id, title=ref.title, answered=ref.answered, total=ref.total))
+    return 0
+
+
+def stats(*, lang: str | None = None, out: TextIO | None = None) -> int:
+    """`journeybot stats`: calls, tokens and fallbacks per summary writer, with labels in the user's language."""
+    from store.db import database_url, make_engine
+    from store.stats import format_stats, summary_stats
+
+    lang = lang or _lang()
+    out = out or sys.stdout
+    _journeys().close()  # opens the store the usual way: schema brought up to date, errors reported alike
+    engine = make_engine(database_url(), read_only=True)
+    try:
+        table = summary_stats(engine)
+    finally:
+        engine.dispose()
+    print(format_stats(table, prompts.load(lang, "llm").get("stats", {})), file=out)
     return 0
 
 

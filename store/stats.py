@@ -1,4 +1,4 @@
-"""Summary statistics for `journeybot stats`: calls, tokens and fallbacks, read from the summaries table."""
+"""Summary statistics for `journeybot stats` (handlers/cli.py): calls, tokens and fallbacks, read from the summaries table."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -122,20 +122,3 @@ def format_stats(stats: SummaryStats, labels: dict[str, str] | None = None) -> s
     out += ["  ".join("-" * w for w in widths), line(body[-1])]
     return "\n".join(out)
 
-
-def main(service: Any, *, lang: str | None = None, out: Any = None) -> int:
-    """`journeybot stats`: the table for the service's database, with labels in the user's language."""
-    import os
-    import sys
-
-    import prompts
-
-    lang = lang or prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
-    out = out or sys.stdout
-    try:
-        stats = summary_stats(service.repo.engine)
-    finally:
-        service.close()
-    labels = prompts.load(lang, "llm").get("stats", {})
-    print(format_stats(stats, labels), file=out)
-    return 0
