@@ -15,11 +15,12 @@ from rich.panel import Panel
 from rich.text import Text as RichText
 
 import prompts
+from app import Journeys, OwnerKey
+from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from bot.vocabulary import DONE, DONT_KNOW, KEEP, SHOW, SKIP
 from bot.events import Choice, Command, Event, Start, parse_input
 from bot.replies import Reply
 from bot.summary_text import report_text
-from handlers.service import JourneyService, OwnerKey
 
 EXTRA_VALUES = (DONT_KNOW, DONE, KEEP, SKIP)
 
@@ -38,8 +39,8 @@ def _login_name() -> str:
 
 
 class TerminalChat:
-    def __init__(self, service: JourneyService, owner: OwnerKey, *, jsonl: bool, stdin: TextIO, stdout: TextIO, export_dir: Path) -> None:
-        self.service = service
+    def __init__(self, journeys: Journeys, owner: OwnerKey, *, jsonl: bool, stdin: TextIO, stdout: TextIO, export_dir: Path) -> None:
+        self.journeys = journeys
         self.owner = owner
         self.jsonl = jsonl
         self.stdin = stdin
@@ -55,9 +56,16 @@ class TerminalChat:
         return prompts.say(self.lang, "terminal", key, **values)
 
     def run(self) -> int:
-        for _, text in self.service.reminders("terminal", owner=self.owner):
-            self.render(Reply(type="info", text=text))
-        self.send(Start(lang_hint=None))
+        return asyncio.run(self.main())
+
+    async def main(self) -> int:
+        for reminder in self.journeys.reminders("terminal", owner=self.owner):
+            try:
+                self.render(Reply(type="info", text=reminder.text, lang=reminder.claim.lang))
+            except Exception:
+                self.journeys.release(reminder)
+                raise
+        await self.send(Start(lang_hint=None))
         interactive = self.stdin.isatty() and not self.jsonl
         try:
             while True:
@@ -68,7 +76,7 @@ class TerminalChat:
                     if raw == "":
                         break
                     line = raw.rstrip("\r\n")
-                self.send(self.event_for(line))
+                await self.send(self.event_for(line))
         except (EOFError, KeyboardInterrupt):
             pass
         if not self.jsonl:
@@ -88,32 +96,45 @@ class TerminalChat:
             return Command("results", Path(event.arg).expanduser().read_text(encoding="utf-8", errors="replace"))
         return event
 
-    def send(self, event: Event) -> None:
+    async def send(self, event: Event) -> None:
         # A line sent again right after "not saved" keeps its key: if the database did commit it
         # before the connection broke, the second try is recognised and not recorded twice.
         key = self.failed[1] if self.failed is not None and self.failed[0] == event else uuid.uuid4().hex
         # the terminal has no idea of the owner's language until the owner picked one
-        replies = self.service.handle(self.owner, event, dedup_key=f"terminal:{key}", lang_hint=self.lang if self.lang_known else None)
-        self.failed = (event, key) if any(r.data.get("store_down") for r in replies) else None
-        if not replies:  # already recorded on the earlier try: show where we are
-            replies = self.service.handle(self.owner, Command(SHOW), lang_hint=self.lang)
-        for reply in replies:
-            if reply.step != "meta.language":
-                self.lang, self.lang_known = reply.lang, True
-            self.render(reply)
+        shown = await self.show(event, dedup_key=f"terminal:{key}", lang_hint=self.lang if self.lang_known else None)
+        self.failed = (event, key) if any(isinstance(i, Reply) and i.data.get("store_down") for i in shown) else None
+        if not shown:  # already recorded on the earlier try: show where we are
+            await self.show(Command(SHOW), dedup_key=None, lang_hint=self.lang)
+
+    async def show(self, event: Event, *, dedup_key: str | None, lang_hint: str | None) -> list[Outgoing]:
+        shown: list[Outgoing] = []
+        async for item in self.journeys.turn(self.owner, event, dedup_key=dedup_key, lang_hint=lang_hint):
+            if isinstance(item, Reply) and item.step != "meta.language" and not item.data.get("store_down"):
+                self.lang, self.lang_known = item.lang, True
+            self.render(item)
+            shown.append(item)
+        return shown
 
     # -- rendering ------------------------------------------------------------
-    def render(self, reply: Reply) -> None:
+    def render(self, item: Outgoing) -> None:
+        if isinstance(item, ReportItem):
+            self.render_report(item)
+            return
+        if isinstance(item, FileItem):
+            self.render_file(item)
+            return
+        if isinstance(item, ImageItem):
+            self.render_image(item)
+            return
+        reply = item
         if reply.type == "question":
             self.question = reply
-        if reply.type == "summary" and reply.journey_id is not None:
-            self.render_summary(reply)
-            return
-        if reply.type == "export" and reply.journey_id is not None:
-            self.render_export(reply)
-            return
         if reply.type == "forgotten":
             self.question = None
+        if reply.data.get("working"):
+            if not self.jsonl:  # the JSONL stream carries the summary itself, not the notice before it
+                self.console.print(RichText(reply.text, style="dim"))
+            return
         if self.jsonl:
             self.emit(reply.to_json())
             return
@@ -156,36 +177,42 @@ class TerminalChat:
         filled = int(20 * p.answered / p.total) if p.total else 0
         return RichText(f"{'█' * filled}{'░' * (20 - filled)} {text}").markup
 
-    def render_summary(self, reply: Reply) -> None:
-        assert reply.journey_id is not None
-        if not self.jsonl:
-            self.console.print(RichText(reply.text, style="dim"))
-        report = asyncio.run(self.service.areport(self.owner, reply.journey_id))
-        text = report_text(report, self.lang)
+    def render_report(self, item: ReportItem) -> None:
+        text = report_text(item.report, item.lang)
         if self.jsonl:
             self.emit({"type": "summary", "step": None, "kind": None, "text": text, "choices": [], "progress": None,
-                       "journey_id": reply.journey_id, "report": report.model_dump(mode="json")})
+                       "journey_id": item.journey_id, "report": item.report.model_dump(mode="json")})
             return
         self.console.print(Panel(RichText(text), border_style="green"))
 
-    def render_export(self, reply: Reply) -> None:
-        assert reply.journey_id is not None
-        export = asyncio.run(self.service.aexport(self.owner, reply.journey_id))
+    def write(self, filename: str, data: bytes) -> Path:
         self.export_dir.mkdir(parents=True, exist_ok=True)
-        path = self.export_dir / export.filename
-        path.write_text(export.markdown, encoding="utf-8")
+        path = self.export_dir / Path(filename).name
+        path.write_bytes(data)
+        return path
+
+    def render_file(self, item: FileItem) -> None:
+        path = self.write(item.filename, item.data)
         message = self.t("exported", path=str(path))
         if self.jsonl:
             self.emit({"type": "export", "step": None, "kind": None, "text": message, "choices": [], "progress": None,
-                       "journey_id": reply.journey_id, "path": str(path)})
+                       "journey_id": item.journey_id, "path": str(path)})
             return
         self.console.print(RichText(message, style="green"))
 
+    def render_image(self, item: ImageItem) -> None:
+        path = self.write(item.filename, item.data)
+        if self.jsonl:
+            self.emit({"type": "image", "step": None, "kind": None, "text": str(path), "choices": [], "progress": None,
+                       "journey_id": item.journey_id, "path": str(path)})
+            return
+        self.console.print(RichText(str(path), style="green"))
 
-def run_chat(service: JourneyService, *, jsonl: bool = False, stdin: TextIO | None = None, stdout: TextIO | None = None,
+
+def run_chat(journeys: Journeys, *, jsonl: bool = False, stdin: TextIO | None = None, stdout: TextIO | None = None,
              export_dir: Path | None = None, owner: OwnerKey | None = None) -> int:
     chat = TerminalChat(
-        service,
+        journeys,
         owner or terminal_owner(),
         jsonl=jsonl,
         stdin=stdin or sys.stdin,

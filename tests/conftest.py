@@ -1,4 +1,4 @@
-"""Shared fixtures: databases (SQLite always, PostgreSQL when reachable), repositories, services."""
+"""Shared fixtures: databases (SQLite always, PostgreSQL when reachable), stores, the application layer."""
 from __future__ import annotations
 
 import os
@@ -9,8 +9,8 @@ from typing import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from handlers.service import JourneyService
-from store.repository import Repository
+from app import Journeys
+from store.repository import Store
 
 TODAY = date(2026, 11, 23)
 PG_ADMIN_URL = os.environ.get("JOURNEYBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -68,14 +68,14 @@ def db_url(request) -> str:
 
 
 @pytest.fixture
-def repo(db_url: str) -> Iterator[Repository]:
+def repo(db_url: str) -> Iterator[Store]:
     from store.db import database_url
 
-    repository = Repository.open(database_url({"DATABASE_URL": db_url}))
-    yield repository
-    repository.close()
+    store = Store.open(database_url({"DATABASE_URL": db_url}))
+    yield store
+    store.close()
 
 
 @pytest.fixture
-def service(repo: Repository) -> JourneyService:
-    return JourneyService(repo, today=lambda: TODAY)
+def journeys(repo: Store) -> Journeys:
+    return Journeys(repo, today=lambda: TODAY)

@@ -67,7 +67,8 @@ class JsonlChat:
                 if turns[-1]["type"] == "done":
                     continue
                 break
-            if turns[-1]["type"] == "summary" and any(t["type"] == "done" for t in turns):
+            # ... as the report, its markdown file and the chart, the chart last
+            if turns[-1]["type"] == "image" and any(t["type"] == "done" for t in turns):
                 break
         return turns
 

@@ -30,8 +30,10 @@ def test_complete_interview_ends_in_export(sqlite_url, tmp_path):
     assert chat.first[-1]["step"] == "meta.language"
     turns = run_script(chat, BAKERY_NL)
     types = [t["type"] for t in turns]
-    assert "done" in types and types[-1] == "summary", (types[-5:], turns[-1])
-    summary = turns[-1]
+    # the end of the interview: the report, its markdown file and the chart, each written next to the other
+    assert "done" in types and types[-3:] == ["summary", "export", "image"], (types[-5:], turns[-1])
+    summary = turns[-3]
+    assert turns[-1]["path"].endswith(".png") and (tmp_path / turns[-1]["path"]).read_bytes()[:4] == b"\x89PNG"
     assert summary["report"]["language"] == "nl"
     assert summary["report"]["improvements"], "the coach found nothing to improve"
     for turn in turns:

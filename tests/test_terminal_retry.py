@@ -6,12 +6,12 @@ import json
 
 import prompts
 from bot.replies import Reply
-from handlers.service import JourneyService, OwnerKey
+from app import Journeys, OwnerKey
 from handlers.terminal import run_chat
 from store.models import AnswerLog
 
 
-class LostAcknowledgement(JourneyService):
+class LostAcknowledgement(Journeys):
     """Commits the answer, then reports the database as gone: the acknowledgement was lost."""
 
     def __init__(self, repo, lose: str) -> None:
@@ -27,10 +27,10 @@ class LostAcknowledgement(JourneyService):
 
 
 def test_resending_after_a_lost_acknowledgement_records_once(repo, tmp_path):
-    service = LostAcknowledgement(repo, lose="Bakery Bart")
+    journeys = LostAcknowledgement(repo, lose="Bakery Bart")
     stdin = io.StringIO("en\nBakery Bart\nBakery Bart\n1\n")
     stdout = io.StringIO()
-    assert run_chat(service, jsonl=True, stdin=stdin, stdout=stdout, export_dir=tmp_path, owner=OwnerKey("terminal", "local", "t")) == 0
+    assert run_chat(journeys, jsonl=True, stdin=stdin, stdout=stdout, export_dir=tmp_path, owner=OwnerKey("terminal", "local", "t")) == 0
     turns = [json.loads(line) for line in stdout.getvalue().splitlines()]
     assert [t["type"] for t in turns if t["type"] == "error"] == ["error"]
     with repo.sessions() as session:
