@@ -1,6 +1,7 @@
 """The markdown export: escaping keeps tables, the Mermaid block and the page intact."""
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -8,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.coach import build_report
+from bot.events import Start, Text
 from bot.export import inline, mermaid_text, render_markdown
-from handlers.service import JourneyService, OwnerKey
+from app import Journeys, OwnerKey
 from tests.conftest import TODAY
 from devkit.drive import type_lines
 
@@ -60,11 +62,11 @@ def full_script(text: str) -> list[str]:
     ]
 
 
-def test_nasty_answers_do_not_break_the_export(service: JourneyService):
+def test_nasty_answers_do_not_break_the_export(journeys: Journeys):
     owner = OwnerKey("terminal", "local", "nasty")
-    type_lines(service, owner, full_script(NASTY))
-    export = service.export(owner, service.repo.current_journey_id(owner))
-    markdown = export.markdown
+    type_lines(journeys, owner, full_script(NASTY))
+    export = asyncio.run(journeys.export(owner, journeys.current_journey_id(owner)))
+    markdown = export.data.decode("utf-8")
     assert_intact(markdown)
     assert "a\\|b \\`code\\` &lt;script&gt;alert(1)&lt;/script&gt;" in markdown
     assert export.filename == "journey-a-b-code-script-alert-1-script-bold-link.md"
@@ -78,15 +80,15 @@ def test_mermaid_text_replaces_what_the_parser_chokes_on():
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=st.text(min_size=1, max_size=300).filter(lambda s: s.strip() and not s.strip().startswith("/")))
-def test_any_text_answer_survives_store_and_export(service: JourneyService, text: str):
+def test_any_text_answer_survives_store_and_export(journeys: Journeys, text: str):
     owner = OwnerKey("terminal", "local", uuid.uuid4().hex)
-    service.handle(owner, __import__("bot.events", fromlist=["Start"]).Start(lang_hint="en"))
-    replies = service.handle(owner, __import__("bot.events", fromlist=["Text"]).Text(text))
-    journey_id = service.repo.current_journey_id(owner)
+    journeys.handle(owner, Start(lang_hint="en"))
+    replies = journeys.handle(owner, Text(text))
+    journey_id = journeys.current_journey_id(owner)
     if replies[0].type == "error":  # only a "don't know" phrase or an all-control answer may be refused
         assert journey_id is None
         return
-    view = service.view(owner, journey_id)
+    view = journeys.view(owner, journey_id)
     stored = view.answers["business.name"]
     expected = text.replace("\x00", "").strip()
     if stored["s"] == "ok":
