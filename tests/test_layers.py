@@ -2,7 +2,7 @@
 
     bot/       the domain: imports nothing from app, handlers or store, nor a channel's or the
                database's library (telegram, slack_bolt, slack_sdk, sqlalchemy, aiohttp)
-    store/     persistence: imports nothing from app, handlers or bot
+    store/     persistence: imports nothing from app, handlers, bot or prompts
     handlers/  the channel adapters: import nothing from store; they call app/.
                One stated exception: handlers/cli.py may import store.db (the database URL shown
                without its password) and store.stats (the read-only `journeybot stats` table).
@@ -31,7 +31,7 @@ class Layer:
 
 CONTRACT = (
     Layer("bot", ("app", "handlers", "store", "telegram", "slack_bolt", "slack_sdk", "sqlalchemy", "aiohttp")),
-    Layer("store", ("app", "handlers", "bot")),
+    Layer("store", ("app", "handlers", "bot", "prompts")),
     Layer("handlers", ("store",), allowed=(("handlers.cli", "store.db"), ("handlers.cli", "store.stats"))),
     Layer("app", ("handlers",)),
 )
