@@ -1,16 +1,19 @@
-"""Shared pieces of the Telegram end-to-end tests: a service on a temporary SQLite file, the driver."""
+"""Shared pieces of the Telegram end-to-end tests: the application layer on a temporary SQLite file, the driver."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 
-from handlers.service import JourneyService
-from store.repository import Repository
+from app import Journeys, OwnerKey
+from store.repository import Store
 from devkit.fakes.telegram_api import Call, FakeTelegram, callback
 from devkit.fakes.telegram_harness import TelegramHarness
+
+TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture
@@ -21,25 +24,31 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def make_service(url: str) -> JourneyService:
-    return JourneyService(Repository.open(url))
+def make_journeys(url: str) -> Journeys:
+    return Journeys(Store.open(url), today=lambda: TODAY)
 
 
 @pytest.fixture
-def service(database_url: str) -> Any:
-    svc = make_service(database_url)
-    yield svc
-    svc.close()
+def journeys(database_url: str) -> Iterator[Journeys]:
+    app = make_journeys(database_url)
+    yield app
+    app.close()
 
 
 @pytest_asyncio.fixture
-async def harness(fake_telegram: FakeTelegram, service: JourneyService) -> AsyncIterator[TelegramHarness]:
-    bot = TelegramHarness(fake_telegram, service)
+async def harness(fake_telegram: FakeTelegram, journeys: Journeys) -> AsyncIterator[TelegramHarness]:
+    bot = TelegramHarness(fake_telegram, journeys)
     await bot.start()
     try:
         yield bot
     finally:
         await bot.stop()
+
+
+def answers(journeys: Journeys, owner: OwnerKey) -> dict[str, Any]:
+    """The stored answers of the owner's current journey ({} when there is none)."""
+    journey_id = journeys.current_journey_id(owner)
+    return dict(journeys.view(owner, journey_id).answers) if journey_id else {}
 
 
 def questions(calls: list[Call]) -> list[Call]:

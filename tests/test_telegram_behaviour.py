@@ -6,10 +6,9 @@ from __future__ import annotations
 from sqlalchemy import create_engine, inspect, select, text
 
 import prompts
-from handlers.service import JourneyService
+from app import OwnerKey
 from handlers.telegram.app import MENU_COMMANDS
 from store.models import AnswerLog, Owner
-from store.repository import OwnerKey
 from devkit.fakes.telegram_api import (
     FakeTelegram,
     command,
@@ -22,21 +21,21 @@ from devkit.fakes.telegram_harness import TelegramHarness
 from tests.telegram_support import (  # noqa: F401
     database_url,
     harness,
-    make_service,
+    journeys,
+    make_journeys,
     questions,
-    service,
     step_of,
     tap,
     texts,
 )
+from tests.telegram_support import answers as stored_answers
 
 USER = 4242
 OWNER = OwnerKey("telegram", "", str(USER))
 
 
-def answers(svc: JourneyService, owner: OwnerKey = OWNER) -> dict:
-    journey_id = svc.repo.current_journey_id(owner)
-    return svc.view(owner, journey_id).answers if journey_id else {}
+def answers(journeys, owner: OwnerKey = OWNER) -> dict:
+    return stored_answers(journeys, owner)
 
 
 async def begin(bot: TelegramHarness, **kw) -> list:
@@ -46,15 +45,15 @@ async def begin(bot: TelegramHarness, **kw) -> list:
 
 
 async def test_restart_mid_interview_carries_on(fake_telegram: FakeTelegram, database_url: str) -> None:
-    first = TelegramHarness(fake_telegram, make_service(database_url))
+    first = TelegramHarness(fake_telegram, make_journeys(database_url))
     await first.start()
     calls = await begin(first)
     sector_q = questions(calls)[-1]
     assert step_of(sector_q) == "business.sector"
     await first.stop()
-    first.service.close()
+    first.journeys.close()
 
-    second = TelegramHarness(fake_telegram, make_service(database_url))
+    second = TelegramHarness(fake_telegram, make_journeys(database_url))
     await second.start()
     try:
         # A button sent by the old process still works: the state lives in the database.
@@ -62,13 +61,13 @@ async def test_restart_mid_interview_carries_on(fake_telegram: FakeTelegram, dat
         assert step_of(questions(calls)[-1]) == "journey.goal"
         calls = await second.send(private_text("More leads"))
         assert step_of(questions(calls)[-1]) == "journey.process"
-        got = answers(second.service)
+        got = answers(second.journeys)
         assert got["business.name"]["v"] == "Bakkerij Bol"
         assert got["business.sector"]["v"] == "webshop"
         assert got["journey.goal"]["v"] == "leads"
     finally:
         await second.stop()
-        second.service.close()
+        second.journeys.close()
 
 
 async def test_a_redelivered_update_is_applied_once(harness: TelegramHarness, fake_telegram: FakeTelegram) -> None:
@@ -79,7 +78,7 @@ async def test_a_redelivered_update_is_applied_once(harness: TelegramHarness, fa
     assert step_of(questions(first)[-1]) == "business.sector"
     again = await harness.send(dict(update, update_id=update["update_id"]))
     assert again == []  # nothing sent, nothing recorded twice
-    assert harness.service.repo.count_rows(AnswerLog) == 1
+    assert harness.journeys.store.count_rows(AnswerLog) == 1
 
 
 async def test_stale_button_is_answered_politely_and_the_current_question_shown(
@@ -95,7 +94,7 @@ async def test_stale_button_is_answered_politely_and_the_current_question_shown(
     sent = texts(calls)
     assert any(prompts.say("en", "messages", "stale") in visible_text(t) for t in sent)
     assert step_of(questions(calls)[-1]) == "journey.goal"
-    assert answers(harness.service)["business.sector"]["v"] == "bakery"
+    assert answers(harness.journeys)["business.sector"]["v"] == "bakery"
     shown = fake_telegram.message(USER, sector_q.result["message_id"])
     assert visible_text(shown["text"]).endswith("→ Bakery or café") and "reply_markup" not in shown
 
@@ -130,7 +129,7 @@ async def test_back_and_skip(harness: TelegramHarness) -> None:
     await harness.send(private_text("Fresh bread every morning"))
     calls = await harness.send(command("skip"))  # concept.sacrifice is optional
     assert step_of(questions(calls)[-1]) == "persona.name"
-    assert answers(harness.service)["concept.sacrifice"]["s"] == "skipped"
+    assert answers(harness.journeys)["concept.sacrifice"]["s"] == "skipped"
 
 
 async def test_owner_text_is_escaped_for_telegram_html(harness: TelegramHarness, fake_telegram: FakeTelegram) -> None:
@@ -156,7 +155,7 @@ async def test_an_answer_over_the_limit_gets_the_engines_message(harness: Telegr
     said = "\n".join(visible_text(t) for t in texts(calls))
     assert "2500" in said and "2000" in said
     assert step_of(questions(calls)[-1]) == "business.name"
-    assert answers(harness.service) == {}
+    assert answers(harness.journeys) == {}
 
 
 async def test_flood_control_retry_after_is_honoured(harness: TelegramHarness, fake_telegram: FakeTelegram) -> None:
@@ -210,7 +209,7 @@ async def test_group_chats_only_commands_and_replies_to_the_bot(
 
     calls = await harness.send(reply_to_bot("Bakkerij Bol", fake_telegram.message(group, q.result["message_id"])))
     assert step_of(questions(calls)[-1]) == "business.sector"
-    assert answers(harness.service)["business.name"]["v"] == "Bakkerij Bol"
+    assert answers(harness.journeys)["business.name"]["v"] == "Bakkerij Bol"
 
 
 async def test_forget_after_confirmation_leaves_no_rows(
@@ -255,7 +254,7 @@ async def test_forget_after_confirmation_leaves_no_rows(
     said = [visible_text(t) for t in texts(calls)]
     assert prompts.say("en", "messages", "forget.done") in said
     assert all(n == 0 for n in owned_rows().values()), owned_rows()
-    assert answers(harness.service, OwnerKey("telegram", "", str(other)))["business.name"]["v"] == "Bakkerij Bol"
+    assert answers(harness.journeys, OwnerKey("telegram", "", str(other)))["business.name"]["v"] == "Bakkerij Bol"
     engine.dispose()
 
 
@@ -264,7 +263,7 @@ async def test_forget_can_be_declined(harness: TelegramHarness) -> None:
     confirm = questions(await harness.send(command("forget")))[-1]
     calls = await harness.send(tap(confirm, "no"))
     assert prompts.say("en", "messages", "forget.kept") in [visible_text(t) for t in texts(calls)]
-    assert answers(harness.service)["business.name"]["v"] == "Bakkerij Bol"
+    assert answers(harness.journeys)["business.name"]["v"] == "Bakkerij Bol"
 
 
 async def test_two_quick_updates_keep_their_order(harness: TelegramHarness, fake_telegram: FakeTelegram) -> None:
@@ -275,7 +274,7 @@ async def test_two_quick_updates_keep_their_order(harness: TelegramHarness, fake
     third = fake_telegram.push(private_text("More leads"))
     for update_id in (first, second, third):
         await harness.wait_handled(update_id)
-    got = answers(harness.service)
+    got = answers(harness.journeys)
     assert got["business.name"]["v"] == "Bakkerij Bol"
     assert got["business.sector"]["v"] == "webshop"
     assert got["journey.goal"]["v"] == "leads"
@@ -289,7 +288,8 @@ async def test_summary_command_mid_interview(harness: TelegramHarness, fake_tele
     assert methods.index("sendDocument") < methods.index("sendPhoto")
     assert step_of(questions(calls)[-1]) == "business.sector"  # and the interview carries on
     calls = await harness.send(command("export"))
-    assert [c.method for c in calls if c.method in ("sendDocument", "sendPhoto")] == ["sendDocument", "sendPhoto"]
+    # /export is the markdown file only (the application layer's export); the chart comes with /summary
+    assert [c.method for c in calls if c.method in ("sendDocument", "sendPhoto")] == ["sendDocument"]
 
 
 async def test_a_sticker_gets_the_question_again(harness: TelegramHarness) -> None:
@@ -310,4 +310,4 @@ async def test_a_callback_too_old_to_answer_still_moves_on(harness: TelegramHarn
     fake_telegram.fail_next("answerCallbackQuery", status=400)
     calls = await harness.send(tap(sector_q, "bakery"))
     assert step_of(questions(calls)[-1]) == "journey.goal"
-    assert answers(harness.service)["business.sector"]["v"] == "bakery"
+    assert answers(harness.journeys)["business.sector"]["v"] == "bakery"

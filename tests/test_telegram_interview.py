@@ -5,7 +5,7 @@ from __future__ import annotations
 from devkit.fakes.telegram_api import FakeTelegram, command, private_text, visible_text
 from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
 from devkit.fakes.telegram_harness import TelegramHarness
-from tests.telegram_support import database_url, harness, questions, service, step_of, tap, texts  # noqa: F401
+from tests.telegram_support import database_url, harness, journeys, questions, step_of, tap, texts  # noqa: F401
 
 
 async def test_start_asks_the_first_question_in_the_users_language(harness: TelegramHarness, fake_telegram: FakeTelegram) -> None:

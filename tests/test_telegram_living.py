@@ -6,14 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import update
 
-from handlers.service import OwnerKey
+from app import OwnerKey
 from store.living import Reminder
 from devkit.drive import type_lines
 from devkit.fakes.telegram_api import FakeTelegram, command, document
 from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
 from devkit.fakes.telegram_harness import TelegramHarness
 from devkit.scripts import B2B_EN
-from tests.telegram_support import database_url, harness, make_service, service  # noqa: F401
+from tests.telegram_support import database_url, harness, journeys, make_journeys  # noqa: F401
 
 OWNER = OwnerKey("telegram", "", "4242")
 
@@ -22,8 +22,8 @@ def texts_to(fake: FakeTelegram, chat_id: int = 4242) -> list[str]:
     return [str(c.params.get("text", "")) for c in fake.calls if c.method == "sendMessage" and int(c.params.get("chat_id", 0)) == chat_id]
 
 
-async def test_survey_csv_file_todo_and_review(harness: TelegramHarness, fake_telegram: FakeTelegram, service) -> None:
-    await asyncio.to_thread(type_lines, service, OWNER, B2B_EN)
+async def test_survey_csv_file_todo_and_review(harness: TelegramHarness, fake_telegram: FakeTelegram, journeys) -> None:
+    await asyncio.to_thread(type_lines, journeys, OWNER, B2B_EN)
     calls = await harness.send(command("survey"))
     survey = next(c for c in calls if c.method == "sendMessage" and "short survey" in str(c.params["text"]))
     assert "1. How did you feel during" in str(survey.params["text"])
@@ -31,7 +31,7 @@ async def test_survey_csv_file_todo_and_review(harness: TelegramHarness, fake_te
     file_id = fake_telegram.add_download(data, "answers.csv")
     calls = await harness.send(document(file_id, "answers.csv", len(data)))
     assert any("Saved 2 customer answers" in str(c.params.get("text", "")) for c in calls if c.method == "sendMessage")
-    report = await service.areport(OWNER, service.repo.current_journey_id(OWNER))
+    report = await journeys.report(OWNER, journeys.current_journey_id(OWNER))
     assert {c.stage: c.responses for c in report.customer_check}["Proposal"] == 2
 
     calls = await harness.send(command("todo"))
@@ -46,12 +46,11 @@ async def test_survey_csv_file_todo_and_review(harness: TelegramHarness, fake_te
 
 
 async def test_a_reminder_due_during_downtime_is_sent_once_by_two_bots(fake_telegram: FakeTelegram, database_url: str) -> None:  # noqa: F811
-    setup = make_service(database_url)
+    setup = make_journeys(database_url)
     await asyncio.to_thread(type_lines, setup, OWNER, B2B_EN)
-    with setup.repo.sessions.begin() as session:
-        session.execute(update(Reminder).values(due_at=datetime.now(timezone.utc) - timedelta(days=2)))
+    setup.store.write(lambda session: session.execute(update(Reminder).values(due_at=datetime.now(timezone.utc) - timedelta(days=2))))
     setup.close()
-    one, two = make_service(database_url), make_service(database_url)
+    one, two = make_journeys(database_url), make_journeys(database_url)
     bots = [TelegramHarness(fake_telegram, one, reminder_interval=0.1), TelegramHarness(fake_telegram, two, reminder_interval=0.1)]
     await asyncio.gather(*(bot.start() for bot in bots))
     try:

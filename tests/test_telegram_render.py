@@ -4,6 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import prompts
 from bot import engine
 from bot.events import Choice, step_token
 from bot.flow import default_flow, plan
@@ -108,7 +109,7 @@ def test_engine_accepts_the_short_token_and_rejects_an_old_one() -> None:
     assert out.state.answers[channel]["v"] == "social"
     stale = engine.handle(out.state, Choice("website", step=tap.step))
     assert channel not in [lg.key for lg in stale.logged]
-    assert stale.replies[0].text == engine.texts.message("en", "stale")
+    assert stale.replies[0].text == prompts.say("en", "messages", "stale")
 
 
 def test_report_is_split_safely_and_keeps_every_part() -> None:

@@ -12,7 +12,7 @@ from handlers.telegram.app import SettingsError, TelegramSettings, build_applica
 from devkit.fakes.telegram_api import FakeTelegram, command, visible_text
 from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
 from devkit.fakes.telegram_harness import TelegramHarness
-from tests.telegram_support import database_url, service, texts  # noqa: F401
+from tests.telegram_support import database_url, journeys, texts  # noqa: F401
 
 SECRET = "s3cr3t_Token-42"
 
@@ -23,11 +23,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_webhook_secret_right_wrong_missing(fake_telegram: FakeTelegram, service) -> None:
+async def test_webhook_secret_right_wrong_missing(fake_telegram: FakeTelegram, journeys) -> None:
     port = free_port()
     bot = TelegramHarness(
         fake_telegram,
-        service,
+        journeys,
         webhook_url="https://bot.example.test/tg/hook",
         webhook_secret=SECRET,
         listen="127.0.0.1",
@@ -85,18 +85,18 @@ def test_settings_from_environment() -> None:
         TelegramSettings.from_env({**env, "TELEGRAM_WEBHOOK_PORT": "eighty"})
 
 
-def test_api_url_points_the_bot_at_a_local_bot_api_server(service) -> None:
-    app = build_application(service, TelegramSettings(token="1:abc", api_url="http://127.0.0.1:8081"))
+def test_api_url_points_the_bot_at_a_local_bot_api_server(journeys) -> None:
+    app = build_application(journeys, TelegramSettings(token="1:abc", api_url="http://127.0.0.1:8081"))
     assert app.bot.base_url == "http://127.0.0.1:8081/bot1:abc"
     assert app.bot.base_file_url == "http://127.0.0.1:8081/file/bot1:abc"
-    default = build_application(service, TelegramSettings(token="1:abc"))
+    default = build_application(journeys, TelegramSettings(token="1:abc"))
     assert default.bot.base_url == "https://api.telegram.org/bot1:abc"
 
 
-def test_main_refuses_a_webhook_without_secret(capsys, service) -> None:
+def test_main_refuses_a_webhook_without_secret(capsys, journeys) -> None:
     from handlers.telegram.app import main
 
-    code = main(service, {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://x.example/hook"})
+    code = main(journeys, {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://x.example/hook"})
     assert code == 2
     assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
 

@@ -1,6 +1,6 @@
 """Runs the real Telegram adapter (PTB Application + updater) against FakeTelegram in the test's loop.
 
-    bot = TelegramHarness(fake, service)
+    bot = TelegramHarness(fake, journeys)     # journeys: an app.Journeys
     await bot.start()                     # initialize, setMyCommands, start polling
     calls = await bot.send(private_text("hi"))   # push an update, wait until it is fully handled
     await bot.stop()
@@ -14,6 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from app import Journeys
 from handlers.telegram.app import TelegramBot, TelegramSettings, start, stop
 from devkit.fakes.telegram_api import Call, FakeTelegram
 
@@ -21,12 +22,12 @@ DONE_GROUP = 99  # runs after the adapter's handlers (group 0) have finished wit
 
 
 class TelegramHarness:
-    def __init__(self, fake: FakeTelegram, service: Any, **settings: Any) -> None:
+    def __init__(self, fake: FakeTelegram, journeys: Journeys, **settings: Any) -> None:
         self.fake = fake
-        self.service = service
+        self.journeys = journeys
         base = TelegramSettings(token=fake.token, api_url=fake.url, max_retries=3, poll_timeout=1.0)
         self.settings = replace(base, **settings)
-        self.bot = TelegramBot(service, self.settings)
+        self.bot = TelegramBot(journeys, self.settings)
         self.app: Application | None = None
         self.handled: dict[int, asyncio.Event] = {}
 

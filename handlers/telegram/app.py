@@ -1,11 +1,12 @@
-"""The Telegram adapter: python-telegram-bot v22 in front of the JourneyService.
+"""The Telegram adapter: python-telegram-bot v22 in front of the application layer (`app.Journeys`).
 
-No interview logic and no conversation state here: every update becomes one
-neutral event, `service.ahandle` runs the engine and saves in one transaction (keyed
-by the update id, so a redelivered update is not applied twice), and the replies
-are rendered. Plain Command/Message/CallbackQuery handlers; no ConversationHandler,
-no persistence. Updates of one owner are processed strictly in arrival order,
-different owners concurrently.
+No interview logic and no conversation state here: every update becomes one neutral event,
+`journeys.turn` runs the engine and saves in one transaction (keyed by the update id, so a
+redelivered update is not applied twice), and the outgoing items it hands back are rendered.
+Plain Command/Message/CallbackQuery handlers; no ConversationHandler, no persistence. Updates of
+one owner are processed strictly in arrival order (handlers.kit.OwnerQueue), different owners
+concurrently; review reminders come from handlers.kit.ReminderLoop, CSV files pass
+handlers.kit's intake checks.
 
 Environment (see README, "Telegram"):
   TELEGRAM_BOT_TOKEN       the token from BotFather (required)
@@ -19,17 +20,18 @@ Environment (see README, "Telegram"):
 from __future__ import annotations
 
 import asyncio
-import html
 import contextlib
+import html
 import logging
 import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Mapping
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+import httpx
+from telegram import BotCommand, Document, File, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -45,9 +47,13 @@ from telegram.ext import (
 )
 
 import prompts
+from app import Journeys, OwnerKey, Reminder, StoreUnavailable
+from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from bot.events import COMMANDS, Choice, Command, Event, Start, Text, parse_input
 from bot.events import same_step as same_step_key
 from bot.replies import Reply
+from handlers.kit import FileRejected, OwnerQueue, ReminderLoop, accept_csv, read_limited
+from handlers.kit.intake import MAX_CSV_BYTES, decode_text
 from handlers.telegram import render
 
 log = logging.getLogger(__name__)
@@ -71,7 +77,6 @@ MENU_COMMANDS = (
     "survey",
     "results",
 )
-MAX_CSV_BYTES = 1_000_000
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 TYPING_EVERY = 4.0  # Telegram shows "typing" for about 5 seconds
 
@@ -155,33 +160,21 @@ def _owner_of(update: object) -> Any:
 class OwnerOrderedProcessor(BaseUpdateProcessor):
     """Updates of one owner one after another, in arrival order; different owners concurrently.
 
-    The owner's lock is taken before anything else awaits, and asyncio locks are FIFO,
-    so two quick updates of one owner are never reordered.
+    PTB's `process_update` takes a slot of `max_concurrent_updates` and calls `do_process_update`
+    without awaiting anything else first, so the owner's turn is entered in arrival order.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, queue: OwnerQueue | None = None) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[Any, asyncio.Lock] = {}
-        self._users: dict[Any, int] = {}
-
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _owner_of(update)
-        if key is None:
-            await super().process_update(update, coroutine)
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await super().process_update(update, coroutine)
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                self._locks.pop(key, None)
+        self.queue = queue or OwnerQueue()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
+        key = _owner_of(update)
+        if key is None:
+            await coroutine
+            return
+        async with self.queue.turn(key):
+            await coroutine
 
     async def initialize(self) -> None:
         pass
@@ -190,53 +183,75 @@ class OwnerOrderedProcessor(BaseUpdateProcessor):
         pass
 
 
+# ---------------------------------------------------------------------------- outgoing items
+class _Items:
+    """The items of one turn, pulled one at a time. Once the application layer says it is working
+    on a summary, the chat shows "typing" while the next items are awaited."""
+
+    def __init__(self, bot: Any, chat_id: int, items: AsyncIterator[Outgoing]) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.items = items.__aiter__()
+        self.typing = False
+
+    async def next(self) -> Outgoing | None:
+        try:
+            if self.typing:
+                async with _typing(self.bot, self.chat_id):
+                    item = await self.items.__anext__()
+            else:
+                item = await self.items.__anext__()
+        except StopAsyncIteration:
+            return None
+        if isinstance(item, Reply) and item.data.get("working"):
+            self.typing = True
+        elif not isinstance(item, Reply):
+            self.typing = False  # the report is written; files and the chart follow quickly
+        return item
+
+    async def replies_first(self) -> tuple[list[Reply], Outgoing | None]:
+        """The engine's own replies up to the first summary or file, and that item (or None)."""
+        head: list[Reply] = []
+        while True:
+            item = await self.next()
+            if item is None or not isinstance(item, Reply) or item.data.get("working"):
+                return head, item
+            head.append(item)
+
+
 # ---------------------------------------------------------------------------- the bot
 @dataclass
 class _Delivery:
     chat_id: int
-    owner: Any
+    owner: OwnerKey
     lang: str
 
 
 @dataclass
 class TelegramBot:
-    """Translates updates to events, calls the service, renders replies."""
+    """Translates updates to events, runs the turn in the application layer, renders what it hands back."""
 
-    service: Any
+    journeys: Journeys
     settings: TelegramSettings
-    owner_factory: Callable[[str], Any] | None = None
-    _owner_cls: Any = field(default=None, init=False)
+    queue: OwnerQueue = field(default_factory=OwnerQueue)
+    _reminders: asyncio.Task[None] | None = field(default=None, init=False)
 
     # -- owners and language ---------------------------------------------------
-    def owner(self, user_id: int) -> Any:
-        if self.owner_factory is not None:
-            return self.owner_factory(str(user_id))
-        if self._owner_cls is None:
-            try:
-                from handlers.service import OwnerKey  # type: ignore[attr-defined]
-            except ImportError:  # the service re-exports the store's key; fall back to it
-                from store.repository import OwnerKey
-            self._owner_cls = OwnerKey
-        return self._owner_cls(CHANNEL, "", str(user_id))
+    def owner(self, user_id: int) -> OwnerKey:
+        return OwnerKey(CHANNEL, "", str(user_id))
 
-    async def language(self, owner: Any, update: Update, replies: list[Reply] | None = None) -> str:
-        """The owner's language for adapter texts: the service's if it knows, else Telegram's language_code."""
-        for reply in replies or ():
-            if reply.lang in prompts.LANGUAGES:
-                return str(reply.lang)
-        lookup = getattr(self.service, "language", None)
-        if lookup is None:
-            lookup = getattr(getattr(self.service, "repo", None) or getattr(self.service, "repository", None), "language", None)
-        if callable(lookup):
-            try:
-                if asyncio.iscoroutinefunction(lookup):
-                    result = await lookup(owner)
-                else:  # a database read: keep it off the event loop
-                    result = await asyncio.to_thread(lookup, owner)
-                if result in prompts.LANGUAGES:
-                    return str(result)
-            except Exception:  # the language only picks adapter texts; never fail an update on it
-                log.debug("language lookup failed", exc_info=True)
+    async def language(self, owner: OwnerKey, update: Update, items: list[Any] | None = None) -> str:
+        """The owner's language for adapter texts: the turn's, else the stored one, else Telegram's language_code."""
+        for item in items or ():
+            lang = getattr(item, "lang", None)
+            if lang in prompts.LANGUAGES:
+                return str(lang)
+        try:
+            stored = await asyncio.to_thread(self.journeys.language, owner)
+            if stored in prompts.LANGUAGES:
+                return str(stored)
+        except Exception:  # the language only picks adapter texts; never fail an update on it
+            log.debug("language lookup failed", exc_info=True)
         user = update.effective_user
         return prompts.normalise_language(user.language_code if user else None)
 
@@ -246,7 +261,7 @@ class TelegramBot:
             ApplicationBuilder()
             .token(self.settings.token)
             .rate_limiter(AIORateLimiter(overall_max_rate=self.settings.overall_max_rate, max_retries=self.settings.max_retries))
-            .concurrent_updates(OwnerOrderedProcessor(self.settings.concurrent_updates))
+            .concurrent_updates(OwnerOrderedProcessor(self.settings.concurrent_updates, self.queue))
             .post_init(self.post_init)
             .post_shutdown(self.post_shutdown)
         )
@@ -286,28 +301,23 @@ class TelegramBot:
 
     async def post_init(self, app: Application) -> None:
         await self.register_commands(app)
-        if self.settings.reminder_interval > 0 and hasattr(self.service, "reminders"):
-            self._reminders = asyncio.create_task(self.reminder_loop(app.bot))
+        self._reminders = self.reminder_loop(app.bot).start()
 
     async def post_shutdown(self, app: Application) -> None:
-        task = getattr(self, "_reminders", None)
+        task, self._reminders = self._reminders, None
         if task is not None:
             task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
-    async def reminder_loop(self, bot: Any) -> None:
-        """Review reminders, scheduled in the database: each is claimed by one process only."""
-        while True:
-            try:
-                await self.send_reminders(bot)
-            except Exception:  # a failed round is retried at the next one
-                log.warning("sending review reminders failed", exc_info=True)
-            await asyncio.sleep(self.settings.reminder_interval)
+    def reminder_loop(self, bot: Any) -> ReminderLoop:
+        """Review reminders, scheduled in the database: each is claimed by one process only, and
+        one that could not be sent is released for the next pass."""
 
-    async def send_reminders(self, bot: Any) -> int:
-        due = await asyncio.to_thread(self.service.reminders, CHANNEL)
-        for owner, text in due:
-            await bot.send_message(chat_id=int(owner.user_id), text=html.escape(text), parse_mode=ParseMode.HTML)
-        return len(due)
+        async def send(reminder: Reminder) -> None:
+            await bot.send_message(chat_id=int(reminder.owner.user_id), text=html.escape(reminder.text), parse_mode=ParseMode.HTML)
+
+        return ReminderLoop(self.journeys, CHANNEL, send, interval=self.settings.reminder_interval)
 
     async def register_commands(self, app: Application) -> None:
         """The command menu in Dutch and English; English is also the default for other languages."""
@@ -363,14 +373,31 @@ class TelegramBot:
         message = update.effective_message
         if message is None:
             return
-        document = message.document
-        if document is not None and _is_csv(document.file_name, document.mime_type) and (document.file_size or 0) <= MAX_CSV_BYTES:
-            # customers' survey answers as a CSV file: its text is what /results takes
-            file = await document.get_file()
-            data = await file.download_as_bytearray()
-            await self.dispatch(update, context, Command("results", bytes(data).decode("utf-8", errors="replace")))
+        if message.document is not None:
+            await self.on_document(update, context, message.document)
             return
         await self.dispatch(update, context, Text(message.caption or ""))
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE, document: Document) -> None:
+        """Customers' survey answers as a CSV file: its text is what /results takes.
+
+        The declared size is checked before anything is downloaded, and no more than the limit is read."""
+        try:
+            accept_csv(document.file_name, document.mime_type, document.file_size)
+            file = await document.get_file()
+            accept_csv(document.file_name, document.mime_type, file.file_size)
+            text = decode_text(await _download(context.bot, file, MAX_CSV_BYTES))
+        except FileRejected as exc:
+            user = update.effective_user
+            if user is None or update.effective_chat is None:
+                return
+            lang = await self.language(self.owner(user.id), update)
+            limit = f"{MAX_CSV_BYTES / 1_000_000:g} MB"
+            await context.bot.send_message(
+                update.effective_chat.id, render.escape(render.say(lang, f"file.{exc.reason}", limit=limit)), parse_mode=ParseMode.HTML
+            )
+            return
+        await self.dispatch(update, context, Command("results", text))
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -385,52 +412,73 @@ class TelegramBot:
                 answered = True
                 return
             owner = self.owner(update.effective_user.id)
-            replies = await self.service.ahandle(
-                owner,
-                Choice(tap.value, step=tap.step),
-                dedup_key=f"tg:{update.update_id}",
-                lang_hint=update.effective_user.language_code,
+            chat_id = message.chat.id
+            items = _Items(
+                context.bot,
+                chat_id,
+                self.journeys.turn(
+                    owner,
+                    Choice(tap.value, step=tap.step),
+                    dedup_key=f"tg:{update.update_id}",
+                    lang_hint=update.effective_user.language_code,
+                ),
             )
-            lang = await self.language(owner, update, replies)
+            replies, pending = await items.replies_first()
+            lang = await self.language(owner, update, [*replies, *([pending] if pending is not None else [])])
             stale = _is_stale(replies)
             same_step = [r for r in replies if r.type == "question" and r.step and same_step_key(tap.step, r.step)]
             errors = [r for r in replies if r.type == "error"]
             toast = render.say(lang, "stale_toast") if stale else (render.say(lang, "toggled") if same_step and not errors else None)
             answered = True
             await _quietly(query.answer(toast))  # a query too old to answer must not stop the reply
-            chat_id = message.chat.id
             rest = replies
-            if stale:
-                # The old question keeps its text but loses its buttons; the engine re-asks the current one.
-                await _quietly(context.bot.edit_message_reply_markup(chat_id, message.message_id, reply_markup=None))
-            elif same_step and not errors:
-                # A multi-choice toggle: update the tapped question in place.
-                reply = same_step[-1]
-                html = render.reply_messages(lang, reply)[0]
-                await _quietly(
-                    context.bot.edit_message_text(
-                        html,
-                        chat_id,
-                        message.message_id,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=render.keyboard(reply),
-                    )
-                )
-                rest = [r for r in replies if r is not reply]
-            elif not errors and replies:
-                label = render.button_label(message.reply_markup, query.data or "") or tap.value
-                original = getattr(message, "text_html", None) or render.escape(getattr(message, "text", "") or "")
-                html = original + render.chosen_suffix(lang, label)
-                if render.units(html) > render.MAX_MESSAGE:
-                    html = original
-                await _quietly(
-                    context.bot.edit_message_text(html, chat_id, message.message_id, parse_mode=ParseMode.HTML, reply_markup=None)
-                )
-            await self.render(context, _Delivery(chat_id, owner, lang), rest, update)
+            # A message older than 48 hours can no longer be edited: everything goes out as new messages.
+            if isinstance(message, Message):
+                rest = await self._edit_tapped(context, message, query.data or "", tap.value, lang, replies, stale, same_step, errors)
+            to = _Delivery(chat_id, owner, lang)
+            await self.render(context, to, rest)
+            while pending is not None:
+                await self.render(context, to, [pending])
+                pending = await items.next()
         finally:
             if not answered:
                 with contextlib.suppress(TelegramError):
                     await query.answer()
+
+    async def _edit_tapped(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        message: Message,
+        data: str,
+        value: str,
+        lang: str,
+        replies: list[Reply],
+        stale: bool,
+        same_step: list[Reply],
+        errors: list[Reply],
+    ) -> list[Reply]:
+        """Update the tapped question in place; the replies still to send as new messages."""
+        chat_id = message.chat.id
+        if stale:
+            # The old question keeps its text but loses its buttons; the engine re-asks the current one.
+            await _quietly(context.bot.edit_message_reply_markup(chat_id, message.message_id, reply_markup=None))
+            return replies
+        if same_step and not errors:
+            # A multi-choice toggle: update the tapped question in place.
+            reply = same_step[-1]
+            text = render.reply_messages(lang, reply)[0]
+            await _quietly(
+                context.bot.edit_message_text(text, chat_id, message.message_id, parse_mode=ParseMode.HTML, reply_markup=render.keyboard(reply))
+            )
+            return [r for r in replies if r is not reply]
+        if not errors and replies:
+            label = render.button_label(message.reply_markup, data) or value
+            original = message.text_html if message.text else ""
+            text = original + render.chosen_suffix(lang, label)
+            if render.units(text) > render.MAX_MESSAGE:
+                text = original
+            await _quietly(context.bot.edit_message_text(text, chat_id, message.message_id, parse_mode=ParseMode.HTML, reply_markup=None))
+        return replies
 
     async def dispatch(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
         user = update.effective_user
@@ -438,62 +486,37 @@ class TelegramBot:
         if user is None or chat is None:
             return
         owner = self.owner(user.id)
-        replies = await self.service.ahandle(
-            owner, event, dedup_key=f"tg:{update.update_id}", lang_hint=user.language_code
+        items = _Items(
+            context.bot,
+            chat.id,
+            self.journeys.turn(owner, event, dedup_key=f"tg:{update.update_id}", lang_hint=user.language_code),
         )
-        if not replies:
-            return
-        lang = await self.language(owner, update, replies)
-        await self.render(context, _Delivery(chat.id, owner, lang), replies, update)
+        to: _Delivery | None = None
+        while (item := await items.next()) is not None:
+            if to is None:
+                to = _Delivery(chat.id, owner, await self.language(owner, update, [item]))
+            await self.render(context, to, [item])
 
     # -- rendering ---------------------------------------------------------------------
-    async def render(self, context: ContextTypes.DEFAULT_TYPE, to: _Delivery, replies: list[Reply], update: Update) -> None:
+    async def render(self, context: ContextTypes.DEFAULT_TYPE, to: _Delivery, items: list[Outgoing]) -> None:
         bot = context.bot
-        for reply in replies:
-            if reply.type == "summary" and reply.journey_id is not None:
-                await self.deliver_summary(bot, to, reply)
-            elif reply.type == "export" and reply.journey_id is not None:
-                await self.deliver_export(bot, to, reply.journey_id)
-            elif reply.text.strip():
-                parts = render.reply_messages(to.lang, reply)
-                markup = render.keyboard(reply)
-                for i, html in enumerate(parts):
+        for item in items:
+            if isinstance(item, ReportItem):
+                for text in render.report_messages(item.report, getattr(item.report, "language", None) or item.lang or to.lang):
+                    await bot.send_message(to.chat_id, text, parse_mode=ParseMode.HTML)
+            elif isinstance(item, FileItem):
+                caption = render.say(_lang(item, to), "document_caption") if item.kind == "markdown" else None
+                await bot.send_document(to.chat_id, document=item.data, filename=item.filename, caption=caption)
+            elif isinstance(item, ImageItem):
+                if item.data:
+                    caption = render.say(_lang(item, to), "chart_caption") if item.kind == "chart" else None
+                    await bot.send_photo(to.chat_id, photo=item.data, filename=item.filename, caption=caption)
+            elif isinstance(item, Reply) and item.text.strip():
+                parts = render.reply_messages(to.lang, item)
+                markup = render.keyboard(item)
+                for i, text in enumerate(parts):
                     last = i == len(parts) - 1
-                    await bot.send_message(to.chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup if last else None)
-
-    async def deliver_summary(self, bot: Any, to: _Delivery, reply: Reply) -> None:
-        """'Working on it' and a typing indicator, then the report, the markdown file and the chart."""
-        working = reply.text.strip() or render.say(to.lang, "working")
-        await bot.send_message(to.chat_id, render.escape(working))
-        async with _typing(bot, to.chat_id):
-            report = await self.service.areport(to.owner, reply.journey_id)
-        for html in render.report_messages(report, getattr(report, "language", None) or to.lang):
-            await bot.send_message(to.chat_id, html, parse_mode=ParseMode.HTML)
-        export = await asyncio.to_thread(self.service.export, to.owner, reply.journey_id, report)
-        await self.send_files(bot, to, reply.journey_id, export)
-
-    async def deliver_export(self, bot: Any, to: _Delivery, journey_id: int) -> None:
-        async with _typing(bot, to.chat_id, ChatAction.UPLOAD_DOCUMENT):
-            aexport = getattr(self.service, "aexport", None)
-            if aexport is not None:
-                export = await aexport(to.owner, journey_id)
-            else:
-                export = await asyncio.to_thread(self.service.export, to.owner, journey_id)
-        await self.send_files(bot, to, journey_id, export)
-
-    async def send_files(self, bot: Any, to: _Delivery, journey_id: int, export: Any) -> None:
-        """The markdown file as a document, then the emotion curve as a photo."""
-        await bot.send_document(
-            to.chat_id,
-            document=export.markdown.encode("utf-8"),
-            filename=export.filename,
-            caption=render.say(to.lang, "document_caption"),
-        )
-        png = await asyncio.to_thread(self.service.chart, to.owner, journey_id)
-        if png:
-            await bot.send_photo(
-                to.chat_id, photo=png, filename="emotion-curve.png", caption=render.say(to.lang, "chart_caption")
-            )
+                    await bot.send_message(to.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None)
 
     # -- errors ---------------------------------------------------------------------------
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -502,7 +525,7 @@ class TelegramBot:
             return
         if isinstance(context.error, TelegramError) and not isinstance(context.error, BadRequest):
             return  # Telegram itself is unreachable: telling the owner would fail too
-        key = "store_down" if type(context.error).__name__ == "StoreUnavailable" else "error"
+        key = "store_down" if isinstance(context.error, StoreUnavailable) else "error"
         owner = self.owner(update.effective_user.id) if update.effective_user else None
         lang = prompts.normalise_language(update.effective_user.language_code if update.effective_user else None)
         if owner is not None and key == "error":
@@ -512,13 +535,29 @@ class TelegramBot:
             await context.bot.send_message(update.effective_chat.id, render.escape(render.say(lang, key)))
 
 
+def _lang(item: FileItem | ImageItem, to: _Delivery) -> str:
+    return item.lang if item.lang in prompts.LANGUAGES else to.lang
+
+
 def _is_stale(replies: list[Reply]) -> bool:
     stale_texts = {prompts.say(lang, "messages", "stale") for lang in prompts.LANGUAGES}
     return any(r.type == "info" and (r.data.get("stale") or r.text in stale_texts) for r in replies)
 
 
-def _is_csv(name: str | None, mime: str | None) -> bool:
-    return (name or "").lower().endswith(".csv") or (mime or "") in ("text/csv", "application/csv")
+async def _download(bot: Any, file: File, limit: int) -> bytes:
+    """The file's bytes, streamed from the Bot API and never more than `limit` of them held."""
+    path = file.file_path or ""
+    if not path.startswith(("http://", "https://")):  # a local Bot API server in --local mode hands out paths
+        return await read_limited(_one(bytes(await file.download_as_bytearray())), limit)
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        async with client.stream("GET", path) as response:
+            if response.status_code != 200:
+                raise TelegramError(f"file download failed with HTTP {response.status_code}")
+            return await read_limited(response.aiter_bytes(), limit)
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def _quietly(call: Awaitable[Any]) -> None:
@@ -553,8 +592,8 @@ async def _typing(bot: Any, chat_id: int, action: str = ChatAction.TYPING) -> As
 
 
 # ---------------------------------------------------------------------------- entry points
-def build_application(service: Any, settings: TelegramSettings, **kwargs: Any) -> Application:
-    return TelegramBot(service, settings, **kwargs).build()
+def build_application(journeys: Journeys, settings: TelegramSettings, **kwargs: Any) -> Application:
+    return TelegramBot(journeys, settings, **kwargs).build()
 
 
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -602,12 +641,14 @@ async def stop(app: Application) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+    if app.post_shutdown is not None:  # the reminder loop, as `run_polling` would
+        await app.post_shutdown(app)
 
 
-def run(service: Any, settings: TelegramSettings) -> None:
+def run(journeys: Journeys, settings: TelegramSettings) -> None:
     """Run until interrupted: long polling, or a webhook server when `settings.webhook_url` is set."""
     settings.check()
-    app = build_application(service, settings)
+    app = build_application(journeys, settings)
     if settings.webhook_url:
         log.info("Telegram webhook on %s:%s/%s", settings.listen, settings.port, settings.url_path)
         app.run_webhook(**webhook_kwargs(settings))
@@ -616,13 +657,21 @@ def run(service: Any, settings: TelegramSettings) -> None:
         app.run_polling(**polling_kwargs(settings))
 
 
-def main(service: Any, env: Mapping[str, str] | None = None) -> int:
-    """`journeybot telegram`: settings from the environment, then `run`. Returns an exit code."""
+def main(journeys: Journeys | None = None, env: Mapping[str, str] | None = None) -> int:
+    """`journeybot telegram`: settings from the environment, then `run`. Returns an exit code.
+
+    Without `journeys`, the application layer is opened from the environment (and closed at the end)."""
     try:
         settings = TelegramSettings.from_env(env)
     except SettingsError as exc:
         lang = prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
         print(exc.text(lang), file=sys.stderr)
         return 2
-    run(service, settings)
+    own = journeys is None
+    journeys = Journeys.from_env(env) if journeys is None else journeys
+    try:
+        run(journeys, settings)
+    finally:
+        if own:
+            journeys.close()
     return 0
