@@ -90,7 +90,17 @@ class Reports:
         if not contributions:
             return [], []
         rows, added = team_rows(view, contributions)
-        team = [TeamScore(stage=r.stage_name, touchpoint=r.touchpoint, owner=r.owner_score, scores=[s for _, s in r.scores], disagree=r.disagree) for r in rows]
+        team = [
+            TeamScore(
+                stage=r.stage_name,
+                touchpoint=r.touchpoint,
+                owner=r.owner_score,
+                scores=[s for _, s in r.scores],
+                teammates=[who for who, _ in r.scores],
+                disagree=r.disagree,
+            )
+            for r in rows
+        ]
         return team, [f"{c.stage_name}: {c.touchpoint}" for c in added]
 
     async def _written(self, view: JourneyView) -> Report:
