@@ -1,0 +1,239 @@
+"""Drivers for the contract suite: one small interface, one implementation per channel.
+
+A driver sends what an owner does (type a line, tap a choice of the question on screen, hand over a
+CSV file of customers' answers) and returns what the owner saw, as a `Turn` of `Seen` items:
+questions, texts, a summary report, files and pictures. Every channel has its own way to show them;
+the driver reads them back from what the channel really sent.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app import Journeys
+from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
+from bot.events import Command
+from bot.replies import Reply
+from handlers.testing import TestChannel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Seen:
+    kind: str  # "question" | "text" | "report" | "file" | "image"
+    text: str = ""
+    step: str | None = None
+    choices: tuple[str, ...] = ()
+    tone: str | None = None  # info | error | done | forgotten, where the channel shows it
+    name: str = ""
+    data: bytes = b""
+
+
+@dataclass
+class Turn:
+    items: list[Seen] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[Seen]:
+        return [i for i in self.items if i.kind == kind]
+
+    @property
+    def questions(self) -> list[Seen]:
+        return self.of("question")
+
+    @property
+    def question(self) -> Seen | None:
+        questions = self.questions
+        return questions[-1] if questions else None
+
+    @property
+    def text(self) -> str:
+        """Everything the owner could read in this turn."""
+        return "\n".join(i.text for i in self.items if i.kind in ("question", "text", "report"))
+
+    @property
+    def errors(self) -> list[Seen]:
+        return [i for i in self.items if i.tone == "error"]
+
+    @property
+    def markdown(self) -> list[Seen]:
+        return [i for i in self.of("file") if i.name.endswith(".md")]
+
+    @property
+    def images(self) -> list[Seen]:
+        return self.of("image")
+
+    @property
+    def reports(self) -> list[Seen]:
+        return self.of("report")
+
+    def __add__(self, other: "Turn") -> "Turn":
+        return Turn(self.items + other.items)
+
+    def __repr__(self) -> str:
+        return "Turn(" + ", ".join(f"{i.kind}:{(i.step or i.name or i.text)[:60]!r}" for i in self.items) + ")"
+
+
+class Driver:
+    name = "?"
+
+    async def start(self) -> Turn:
+        raise NotImplementedError
+
+    async def say(self, text: str) -> Turn:
+        raise NotImplementedError
+
+    async def tap(self, value: str) -> Turn:
+        """Tap the choice `value` of the question on screen."""
+        raise NotImplementedError
+
+    async def results(self, csv: str) -> Turn:
+        """Hand over a CSV file of customers' survey answers (/results)."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        pass
+
+
+# -- the test channel ------------------------------------------------------------------------------
+def seen_of(item: Outgoing) -> Seen:
+    if isinstance(item, ReportItem):
+        from bot.summary_text import report_text
+
+        return Seen("report", text=report_text(item.report, item.lang))
+    if isinstance(item, FileItem):
+        return Seen("file", name=item.filename, data=item.data)
+    if isinstance(item, ImageItem):
+        return Seen("image", name=item.filename, data=item.data)
+    assert isinstance(item, Reply)
+    if item.type == "question":
+        return Seen("question", text=item.text, step=item.step, choices=tuple(c.value for c in item.choices))
+    return Seen("text", text=item.text, tone=item.type)
+
+
+class TestChannelDriver(Driver):
+    __test__ = False
+    name = "test"
+
+    def __init__(self, journeys: Journeys, user_id: str = "owner") -> None:
+        self.channel = TestChannel(journeys, user_id=user_id)
+
+    @staticmethod
+    def _turn(items: list[Outgoing]) -> Turn:
+        return Turn([seen_of(i) for i in items])
+
+    async def start(self) -> Turn:
+        from bot.events import Start
+
+        return self._turn(await self.channel.apush(Start()))
+
+    async def say(self, text: str) -> Turn:
+        return self._turn(await self.channel.apush(text))
+
+    async def tap(self, value: str) -> Turn:
+        from bot.events import Choice
+
+        question = self.channel.question
+        assert question is not None and value in {c.value for c in question.choices}, (value, question)
+        return self._turn(await self.channel.apush(Choice(value, question.step or "")))
+
+    async def results(self, csv: str) -> Turn:
+        return self._turn(await self.channel.apush(Command("results", csv)))
+
+
+# -- the terminal (journeybot chat --jsonl as a subprocess) -----------------------------------------
+class TerminalDriver(Driver):
+    name = "terminal"
+
+    def __init__(self, db_url: str, workdir: Path, user: str = "owner") -> None:
+        self.workdir = workdir
+        env = dict(os.environ)
+        env.update({"DATABASE_URL": db_url, "JOURNEYBOT_USER": user, "JOURNEYBOT_LLM": "off", "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "handlers.cli", "chat", "--jsonl", "--export-dir", str(workdir / "exports")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(ROOT), text=True, bufsize=1,
+        )
+        self._buffer = b""
+
+    def _line(self, deadline: float) -> str | None:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], min(remaining, 0.1))
+            if not ready:
+                if self.proc.poll() is not None:
+                    return None
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode("utf-8")
+
+    def _read(self) -> Turn:
+        """Lines until a question or a goodbye; a turn without either ends when the terminal falls quiet."""
+        turn = Turn()
+        line = self._line(time.monotonic() + 30)
+        while line is not None:
+            obj: dict[str, Any] = json.loads(line)
+            turn.items.append(self._seen(obj))
+            if obj["type"] in ("question", "forgotten"):
+                break
+            # a summary report is followed by its markdown file and the chart, which takes a moment to draw
+            drawing = bool(turn.reports) and not turn.images
+            line = self._line(time.monotonic() + (20 if drawing else 0.6))
+        return turn
+
+    def _seen(self, obj: dict[str, Any]) -> Seen:
+        kind = obj["type"]
+        if kind == "question":
+            return Seen("question", text=obj["text"], step=obj["step"], choices=tuple(c["value"] for c in obj["choices"]))
+        if kind == "summary":
+            return Seen("report", text=obj["text"])
+        if kind in ("export", "image"):
+            path = Path(obj["path"])
+            return Seen("file" if kind == "export" else "image", name=path.name, data=path.read_bytes())
+        return Seen("text", text=obj["text"], tone=kind)
+
+    def _type(self, line: str) -> Turn:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    async def start(self) -> Turn:
+        return self._read()
+
+    async def say(self, text: str) -> Turn:
+        return self._type(text)
+
+    async def tap(self, value: str) -> Turn:
+        return self._type(value)  # the terminal's way to pick a choice: type its value
+
+    async def results(self, csv: str) -> Turn:
+        path = self.workdir / "answers.csv"
+        path.write_text(csv, encoding="utf-8")
+        return self._type(f"/results {path}")
+
+    async def close(self) -> None:
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=30)
+        finally:
+            stderr = self.proc.stderr.read() if self.proc.stderr else ""
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream:
+                    stream.close()
+        assert code == 0, f"terminal exited with {code}: {stderr[-2000:]}"
