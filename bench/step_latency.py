@@ -8,23 +8,25 @@ time, each answering the next question after a think time drawn from an exponent
 distribution (mean THINK seconds, a quick typist), handled like the Telegram adapter does:
 `asyncio.to_thread` with 16 updates in flight at most. The latency includes waiting for a
 thread and for the database's locks. A last column gives the saturated throughput: 16
-threads answering as fast as they can, for as long as the conversations last.
+threads answering as fast as they can, for as long as the conversations last. Every step carries
+a dedup key, as every adapter sends one (Telegram's update id, Slack's event id).
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from app import Journeys, OwnerKey
 from bench.common import database, percentile
-from bot.events import Choice, Start, parse_input
-from handlers.service import JourneyService
-from store.db import database_url
-from store.repository import OwnerKey, Repository
+from bot.events import Start, parse_input
 from devkit.scripts import B2B_EN
+from store.db import database_url
+from store.repository import Store
 
 THINK = 5.0
 WORKERS = 16
@@ -42,8 +44,16 @@ class Row:
     note: str = ""
 
 
-def _service(url: str) -> JourneyService:
-    return JourneyService(Repository.open(database_url({"DATABASE_URL": url}), pool_size=WORKERS))
+_keys = itertools.count()
+
+
+def _service(url: str) -> Journeys:
+    return Journeys(Store.open(database_url({"DATABASE_URL": url}), pool_size=WORKERS))
+
+
+def _handle(journeys: Journeys, owner: OwnerKey, event) -> None:  # type: ignore[no-untyped-def]
+    """One step as an adapter sends it: with a dedup key of its own."""
+    journeys.handle(owner, event, dedup_key=f"bench:{next(_keys)}")
 
 
 def _event(line: str):
@@ -55,18 +65,18 @@ def one_conversation(url: str, rounds: int = 3) -> Row:
     samples: list[float] = []
     for n in range(rounds):
         owner = OwnerKey("bench", "one", f"u{n}")
-        service.handle(owner, Start(lang_hint="en"))
+        _handle(service, owner, Start(lang_hint="en"))
         for line in B2B_EN[1:]:
             started = time.perf_counter()
-            service.handle(owner, _event(line))
+            _handle(service, owner, _event(line))
             samples.append(time.perf_counter() - started)
     service.close()
     return Row("", 1, len(samples), percentile(samples, 50), percentile(samples, 99), 0.0)
 
 
-def _open(service: JourneyService, owners: list[OwnerKey]) -> None:
+def _open(service: Journeys, owners: list[OwnerKey]) -> None:
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda o: service.handle(o, Start(lang_hint="en")), owners))
+        list(pool.map(lambda o: _handle(service, o, Start(lang_hint="en")), owners))
 
 
 def many_conversations(url: str, count: int, duration: float, seed: int = 1) -> Row:
@@ -84,7 +94,7 @@ def many_conversations(url: str, count: int, duration: float, seed: int = 1) -> 
             positions[owner] = positions[owner] + 1 if positions[owner] + 1 < len(B2B_EN) else 1
             event = _event(line) if positions[owner] != 1 else parse_input("/new")
             started = time.perf_counter()
-            await asyncio.to_thread(service.handle, owner, event)
+            await asyncio.to_thread(_handle, service, owner, event)
             samples.append(time.perf_counter() - started)
             await asyncio.sleep(rng.expovariate(1 / THINK))
 
@@ -100,7 +110,7 @@ def many_conversations(url: str, count: int, duration: float, seed: int = 1) -> 
     return Row("", count, len(samples), percentile(samples, 50), percentile(samples, 99), count / THINK, saturated)
 
 
-def _saturated(service: JourneyService, owners: list[OwnerKey], duration: float) -> float:
+def _saturated(service: Journeys, owners: list[OwnerKey], duration: float) -> float:
     """Steps per second with WORKERS threads answering flat out, each for its own owners."""
     stop_at = time.perf_counter() + duration
     done = [0]
@@ -114,7 +124,7 @@ def _saturated(service: JourneyService, owners: list[OwnerKey], duration: float)
             i += 1
             line = B2B_EN[position[owner]]
             position[owner] = position[owner] + 1 if position[owner] + 1 < len(B2B_EN) else 1
-            service.handle(owner, _event(line) if position[owner] != 1 else parse_input("/new"))
+            _handle(service, owner, _event(line) if position[owner] != 1 else parse_input("/new"))
             with lock:
                 done[0] += 1
 
