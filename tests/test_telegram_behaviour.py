@@ -311,3 +311,30 @@ async def test_a_callback_too_old_to_answer_still_moves_on(harness: TelegramHarn
     calls = await harness.send(tap(sector_q, "bakery"))
     assert step_of(questions(calls)[-1]) == "journey.goal"
     assert answers(harness.journeys)["business.sector"]["v"] == "bakery"
+
+
+def _inaccessible(call) -> dict:
+    """What Telegram sends for a tap on a message older than 48 hours: chat, id and date 0, no text."""
+    return {"chat": call.result["chat"], "message_id": call.result["message_id"], "date": 0}
+
+
+async def test_a_tap_on_an_inaccessible_message_is_answered_and_replied_to_with_new_messages(harness: TelegramHarness) -> None:
+    from devkit.fakes.telegram_api import callback
+    from tests.telegram_support import button
+
+    sector_q = questions(await begin(harness))[-1]
+    calls = await harness.send(callback(button(sector_q, "bakery"), _inaccessible(sector_q)))
+    methods = [c.method for c in calls]
+    assert "answerCallbackQuery" in methods
+    assert not {"editMessageText", "editMessageReplyMarkup"} & set(methods)
+    assert step_of(questions(calls)[-1]) == "journey.goal"
+    assert answers(harness.journeys)["business.sector"]["v"] == "bakery"
+
+    # tapped again (stale): the toast, then the stale notice and the current question as new messages
+    calls = await harness.send(callback(button(sector_q, "webshop"), _inaccessible(sector_q)))
+    answer = next(c for c in calls if c.method == "answerCallbackQuery")
+    assert answer.params.get("text") == prompts.say("en", "telegram", "stale_toast")
+    assert not {"editMessageText", "editMessageReplyMarkup"} & {c.method for c in calls}
+    assert any(prompts.say("en", "messages", "stale") in visible_text(t) for t in texts(calls))
+    assert step_of(questions(calls)[-1]) == "journey.goal"
+    assert all(c.status == 200 for c in calls)

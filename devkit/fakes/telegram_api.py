@@ -127,6 +127,8 @@ class FakeTelegram:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.downloads: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes) users sent
+        self.fetched: list[str] = []  # file paths the bot downloaded, in order
+        self._reported_sizes: dict[str, int] = {}
         self.handlers: dict[str, Callable[[dict[str, Any], dict[str, Upload]], Any]] = {
             "getMe": self._get_me,
             "getFile": self._get_file,
@@ -377,13 +379,18 @@ class FakeTelegram:
         path = request.match_info["path"]
         for file_path, data in self.downloads.values():
             if file_path == path and request.match_info["token"] == self.token:
+                self.fetched.append(path)
                 return web.Response(body=data)
         raise web.HTTPNotFound()
 
-    def add_download(self, data: bytes, file_name: str) -> str:
-        """A file a user sends: returns its file_id for a document update."""
+    def add_download(self, data: bytes, file_name: str, *, reported_size: int | None = None) -> str:
+        """A file a user sends: returns its file_id for a document update.
+
+        `reported_size` makes getFile claim another size than the bytes served (a lying server)."""
         file_id = f"doc{next(self._next_file)}"
         self.downloads[file_id] = (f"documents/{file_id}/{file_name}", data)
+        if reported_size is not None:
+            self._reported_sizes[file_id] = reported_size
         return file_id
 
     def _get_file(self, params: dict[str, Any], files: dict[str, Upload]) -> dict[str, Any]:
@@ -391,7 +398,8 @@ class FakeTelegram:
         if file_id not in self.downloads:
             raise _ApiError(400, "Bad Request: invalid file_id")
         path, data = self.downloads[file_id]
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data), "file_path": path}
+        size = self._reported_sizes.get(file_id, len(data))
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size, "file_path": path}
 
     # ------------------------------------------------------------------ methods
     def _bot_user(self) -> dict[str, Any]:

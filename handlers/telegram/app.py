@@ -432,8 +432,9 @@ class TelegramBot:
             answered = True
             await _quietly(query.answer(toast))  # a query too old to answer must not stop the reply
             rest = replies
-            # A message older than 48 hours can no longer be edited: everything goes out as new messages.
-            if isinstance(message, Message):
+            # An inaccessible message (older than 48 hours, or deleted) cannot be edited: PTB may hand it
+            # over as a Message dated 0 or as an InaccessibleMessage. Everything then goes out as new messages.
+            if isinstance(message, Message) and message.is_accessible:
                 rest = await self._edit_tapped(context, message, query.data or "", tap.value, lang, replies, stale, same_step, errors)
             to = _Delivery(chat_id, owner, lang)
             await self.render(context, to, rest)
