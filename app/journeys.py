@@ -19,6 +19,7 @@ from bot.review_rhythm import rhythm_steps
 from bot.writer import SummaryWriter
 from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from app.reports import Reports, writer_from_env
+from app.team import Team
 from app.turn import TurnInput, run_turn
 from store.records import DueReminder, JourneyNotFound, JourneySummary, OwnerKey, StoreUnavailable
 from store.repository import DUPLICATE, Store
@@ -48,6 +49,7 @@ class Journeys:
         self.today = today
         self.flow = flow or default_flow()
         self.reports = Reports(store, writer or writer_from_env({}, today), today)
+        self.team = Team(store)  # team journeys: shares and teammates' contributions
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, pool_size: int = 5) -> "Journeys":

@@ -1,9 +1,9 @@
-"""Team journeys: a journey shared into a workspace channel, and teammates' contributions to it.
+"""Team journeys in the database: a journey shared into a workspace channel, and teammates'
+contributions to it. Persistence only: records in, records out (store/records.py).
 
 A share ties one journey to one channel of the owner's workspace. A contribution is one
 teammate's score for a touchpoint of a stage (an existing touchpoint, or one they added).
-Contributions never change the owner's answers: the summary shows them next to the
-owner's scores, and where the team disagrees.
+Contributions never change the owner's answers.
 
 Access rules, enforced here and not only in the adapter:
 - only the journey's owner can share it, and only into their own workspace;
@@ -12,53 +12,25 @@ Access rules, enforced here and not only in the adapter:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Callable, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.journey import JourneyView, build_view
 from store.models import Contribution, Journey, JourneyShare, Owner, ProcessedContribution
+from store.records import ContributionRecord, OwnerKey, ShareDenied, ShareRecord
 
 T = TypeVar("T")
+TOUCHPOINT_CHARS = 200  # the column's size
 
-
-# ---------------------------------------------------------------------- read models
-
-
-@dataclass(frozen=True)
-class ShareInfo:
-    id: int
-    journey_id: int
-    platform: str
-    workspace: str
-    channel_id: str
-    owner_user_id: str
-    title: str
-    lang: str
-
-
-@dataclass(frozen=True)
-class ContributionInfo:
-    user_id: str
-    stage_slug: str
-    stage_name: str
-    touchpoint: str
-    added: bool
-    score: int | None
-
-
-class ShareDenied(PermissionError):
-    """The caller may not share, read or change this journey."""
+__all__ = ["Sharing", "ShareDenied", "ShareRecord", "ContributionRecord"]
 
 
 class Sharing:
-    """Repository for shares and contributions. Every method is one transaction."""
+    """Shares and contributions. Every method is one transaction."""
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
 
@@ -67,36 +39,36 @@ class Sharing:
             return work(session)
 
     # -- owner side ----------------------------------------------------------
-    def share(self, platform: str, workspace: str, user_id: str, journey_id: int, channel_id: str) -> tuple[ShareInfo, bool]:
-        """Share the owner's journey into a channel of the owner's workspace. (info, newly created)."""
+    def share(self, owner: OwnerKey, journey_id: int, channel_id: str) -> tuple[ShareRecord, bool]:
+        """Share the owner's journey into a channel of the owner's workspace. (record, newly created)."""
 
-        def work(session: Session) -> tuple[ShareInfo, bool]:
-            owner = _owner(session, platform, workspace, user_id)
+        def work(session: Session) -> tuple[ShareRecord, bool]:
+            found = _owner(session, owner)
             journey = session.get(Journey, journey_id)
-            if owner is None or journey is None or journey.owner_id != owner.id:
+            if found is None or journey is None or journey.owner_id != found.id:
                 raise ShareDenied(journey_id)
             existing = session.scalar(
                 select(JourneyShare).where(
                     JourneyShare.journey_id == journey_id,
-                    JourneyShare.platform == platform,
-                    JourneyShare.workspace == workspace,
+                    JourneyShare.platform == owner.channel,
+                    JourneyShare.workspace == owner.workspace,
                     JourneyShare.channel_id == channel_id,
                 )
             )
             if existing is not None:
-                return _info(existing, owner, journey), False
-            share = JourneyShare(journey_id=journey_id, owner_id=owner.id, platform=platform, workspace=workspace, channel_id=channel_id)
+                return _record(existing, found, journey), False
+            share = JourneyShare(journey_id=journey_id, owner_id=found.id, platform=owner.channel, workspace=owner.workspace, channel_id=channel_id)
             session.add(share)
             session.flush()
-            return _info(share, owner, journey), True
+            return _record(share, found, journey), True
 
         try:
             return self._tx(work)
         except IntegrityError:  # a racing identical share
             return self._tx(work)
 
-    def shares_of_journey(self, journey_id: int) -> list[ShareInfo]:
-        def work(session: Session) -> list[ShareInfo]:
+    def shares_of_journey(self, journey_id: int) -> list[ShareRecord]:
+        def work(session: Session) -> list[ShareRecord]:
             rows = session.execute(
                 select(JourneyShare, Owner, Journey)
                 .join(Owner, Owner.id == JourneyShare.owner_id)
@@ -104,15 +76,15 @@ class Sharing:
                 .where(JourneyShare.journey_id == journey_id)
                 .order_by(JourneyShare.id)
             )
-            return [_info(s, o, j) for s, o, j in rows]
+            return [_record(s, o, j) for s, o, j in rows]
 
         return self._tx(work)
 
     # -- contributor side ------------------------------------------------------
-    def shares_in(self, platform: str, workspace: str, channel_id: str) -> list[ShareInfo]:
+    def shares_in(self, platform: str, workspace: str, channel_id: str) -> list[ShareRecord]:
         """Journeys shared into this channel of this workspace."""
 
-        def work(session: Session) -> list[ShareInfo]:
+        def work(session: Session) -> list[ShareRecord]:
             rows = session.execute(
                 select(JourneyShare, Owner, Journey)
                 .join(Owner, Owner.id == JourneyShare.owner_id)
@@ -120,14 +92,14 @@ class Sharing:
                 .where(JourneyShare.platform == platform, JourneyShare.workspace == workspace, JourneyShare.channel_id == channel_id)
                 .order_by(JourneyShare.id)
             )
-            return [_info(s, o, j) for s, o, j in rows]
+            return [_record(s, o, j) for s, o, j in rows]
 
         return self._tx(work)
 
-    def authorize(self, share_id: int, platform: str, workspace: str, channel_id: str | None = None) -> ShareInfo:
+    def authorize(self, share_id: int, platform: str, workspace: str, channel_id: str | None = None) -> ShareRecord:
         """The share, if it exists in this workspace (and channel, when given); ShareDenied otherwise."""
 
-        def work(session: Session) -> ShareInfo:
+        def work(session: Session) -> ShareRecord:
             share = session.get(JourneyShare, share_id)
             if share is None or share.platform != platform or share.workspace != workspace:
                 raise ShareDenied(share_id)
@@ -137,24 +109,13 @@ class Sharing:
             journey = session.get(Journey, share.journey_id)
             if owner is None or journey is None or owner.workspace != workspace:
                 raise ShareDenied(share_id)
-            return _info(share, owner, journey)
-
-        return self._tx(work)
-
-    def journey_view(self, share: ShareInfo) -> JourneyView:
-        """The shared journey, read-only, for a contributor already authorised on `share`."""
-
-        def work(session: Session) -> JourneyView:
-            journey = session.get(Journey, share.journey_id)
-            if journey is None:
-                raise ShareDenied(share.id)
-            return build_view(dict(journey.answers), share.lang, journey.id)
+            return _record(share, owner, journey)
 
         return self._tx(work)
 
     def contribute(
         self,
-        share: ShareInfo,
+        share: ShareRecord,
         user_id: str,
         *,
         stage_slug: str,
@@ -164,17 +125,18 @@ class Sharing:
         added: bool = False,
         dedup_key: str | None = None,
     ) -> bool:
-        """Record (or update) the teammate's score / added touchpoint. False when `dedup_key` was seen."""
-        if score is not None and not 1 <= score <= 5:
-            raise ValueError("score must be 1..5")
-        touchpoint = touchpoint.strip()[:200]
+        """Record (or update) the teammate's score / added touchpoint. False when `dedup_key` was seen.
+
+        ShareDenied when the share is gone or is not the one this record describes."""
+        touchpoint = touchpoint[:TOUCHPOINT_CHARS]
 
         def work(session: Session) -> bool:
             if dedup_key is not None:
                 if session.get(ProcessedContribution, dedup_key) is not None:
                     return False
                 session.add(ProcessedContribution(key=dedup_key))
-            if session.get(JourneyShare, share.id) is None:
+            stored = session.get(JourneyShare, share.id)
+            if stored is None or (stored.journey_id, stored.platform, stored.workspace) != (share.journey_id, share.platform, share.workspace):
                 raise ShareDenied(share.id)
             row = session.scalar(
                 select(Contribution).where(
@@ -186,56 +148,58 @@ class Sharing:
                 )
             )
             if row is None:
-                row = Contribution(
-                    journey_id=share.journey_id,
-                    share_id=share.id,
-                    platform=share.platform,
-                    workspace=share.workspace,
-                    user_id=user_id,
-                    stage_slug=stage_slug,
-                    stage_name=stage_name,
-                    touchpoint=touchpoint,
-                    added=added,
-                    score=score,
+                session.add(
+                    Contribution(
+                        journey_id=share.journey_id,
+                        share_id=share.id,
+                        platform=share.platform,
+                        workspace=share.workspace,
+                        user_id=user_id,
+                        stage_slug=stage_slug,
+                        stage_name=stage_name,
+                        touchpoint=touchpoint,
+                        added=added,
+                        score=score,
+                    )
                 )
-                session.add(row)
             elif score is not None:
                 row.score = score
             return True
 
         try:
             return self._tx(work)
-        except IntegrityError:
+        except IntegrityError:  # the same dedup key or the same contribution, written at the same moment
             if dedup_key is not None:
                 return False
             return self._tx(work)
 
-    def contributions(self, journey_id: int) -> list[ContributionInfo]:
-        def work(session: Session) -> list[ContributionInfo]:
+    def contributions(self, journey_id: int) -> list[ContributionRecord]:
+        def work(session: Session) -> list[ContributionRecord]:
             rows = session.scalars(select(Contribution).where(Contribution.journey_id == journey_id).order_by(Contribution.id))
-            return [ContributionInfo(r.user_id, r.stage_slug, r.stage_name, r.touchpoint, r.added, r.score) for r in rows]
+            return [ContributionRecord(r.user_id, r.stage_slug, r.stage_name, r.touchpoint, r.added, r.score) for r in rows]
 
         return self._tx(work)
 
-    def forget_contributor(self, platform: str, workspace: str, user_id: str) -> None:
-        """Delete what this person contributed to other people's journeys."""
+    def forget_contributor(self, who: OwnerKey) -> int:
+        """Delete what this person contributed to other people's journeys; how many rows went."""
 
-        def work(session: Session) -> None:
-            session.execute(
+        def work(session: Session) -> int:
+            result = session.execute(
                 delete(Contribution).where(
-                    Contribution.platform == platform, Contribution.workspace == workspace, Contribution.user_id == user_id
+                    Contribution.platform == who.channel, Contribution.workspace == who.workspace, Contribution.user_id == who.user_id
                 )
             )
+            return int(result.rowcount or 0)
 
-        self._tx(work)
-
-
-def _owner(session: Session, platform: str, workspace: str, user_id: str) -> Owner | None:
-    return session.scalar(select(Owner).where(Owner.channel == platform, Owner.workspace == workspace, Owner.user_id == user_id))
+        return self._tx(work)
 
 
-def _info(share: JourneyShare, owner: Owner, journey: Journey) -> ShareInfo:
-    return ShareInfo(
+def _owner(session: Session, key: OwnerKey) -> Owner | None:
+    return session.scalar(select(Owner).where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id))
+
+
+def _record(share: JourneyShare, owner: Owner, journey: Journey) -> ShareRecord:
+    return ShareRecord(
         id=share.id,
         journey_id=share.journey_id,
         platform=share.platform,
