@@ -5,15 +5,18 @@ import asyncio
 import json
 import os
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, AsyncIterator
 
 from aiohttp import web
 
-from handlers.service import JourneyService, OwnerKey
+from app import Journeys, OwnerKey
 from handlers.slack.app import PATH, build_app
 from handlers.slack.core import SlackJourneys
+from store.repository import Store
 from devkit.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, Call, FakeSlack, SlackSigner, buttons_of
 
+TODAY = date(2026, 11, 23)
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "NO_PROXY", "no_proxy")
 
 
@@ -21,9 +24,14 @@ PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_pro
 class Harness:
     slack: FakeSlack
     signer: SlackSigner
-    journeys: SlackJourneys
-    service: JourneyService
+    journeys: SlackJourneys  # the adapter
+    app: Journeys  # the application layer behind it
     url: str
+
+    @property
+    def store(self) -> Store:
+        """The database, for tests that inspect it (adapters never do)."""
+        return self.app.store
 
     def owner(self, user_id: str, team_id: str = TEAM_ID) -> OwnerKey:
         return OwnerKey("slack", team_id, user_id)
@@ -58,7 +66,7 @@ def step_of(message: Call) -> str:
     return json.loads(message.buttons()[0]["value"])["s"]
 
 
-async def start_harness(tmp_path: Any, *, service: JourneyService | None = None) -> tuple[Harness, web.AppRunner]:
+async def start_harness(tmp_path: Any, *, journeys: Journeys | None = None) -> tuple[Harness, web.AppRunner]:
     for name in PROXY_VARS:
         os.environ.pop(name, None)
     slack = await FakeSlack().start()
@@ -71,8 +79,8 @@ async def start_harness(tmp_path: Any, *, service: JourneyService | None = None)
         "DATABASE_URL": f"sqlite:///{tmp_path}/journeybot.db",
         "JOURNEYBOT_LLM": "off",
     }
-    service = service or JourneyService.from_env(env)
-    app, journeys = build_app(service, env)
+    journeys = journeys or Journeys(Store.open(env["DATABASE_URL"]), today=lambda: TODAY)
+    app, adapter = build_app(journeys, env)
     runner = web.AppRunner(app.web_app(path=PATH), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -80,7 +88,7 @@ async def start_harness(tmp_path: Any, *, service: JourneyService | None = None)
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}{PATH}"
     signer = await SlackSigner(url, fake=slack).__aenter__()
-    return Harness(slack, signer, journeys, service, url), runner
+    return Harness(slack, signer, adapter, journeys, url), runner
 
 
 async def stop_harness(h: Harness, runner: web.AppRunner) -> None:
@@ -90,4 +98,4 @@ async def stop_harness(h: Harness, runner: web.AppRunner) -> None:
         await h.signer.__aexit__(None, None, None)
         await runner.cleanup()
         await h.slack.stop()
-        h.service.close()
+        h.app.close()

@@ -52,14 +52,14 @@ async def test_slash_command_is_acknowledged_at_once_while_the_summary_is_slow(h
     await answered_name(h)
     release = asyncio.Event()
     started = asyncio.Event()
-    real = h.service.report_for
+    real = h.app.reports.report
 
     async def slow_report(view):  # the LLM (or a busy database) taking far longer than Slack waits
         started.set()
         await asyncio.wait_for(release.wait(), 30)
         return await real(view)
 
-    h.service.report_for = slow_report  # type: ignore[method-assign]
+    h.app.reports.report = slow_report  # type: ignore[method-assign]
     h.slack.delay("users.info", 2.5)  # a slow Slack API on top
     mark = h.slack.mark()
     sent = await h.signer.command("U1", "summary")
@@ -101,7 +101,7 @@ async def test_event_retry_is_recorded_once(h: Harness) -> None:
     await h.next_question("U1", mark)
     await h.journeys.drain()
     await h.slack.wait_idle()
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(AnswerLog).where(AnswerLog.step == "business.name")) == 1
         assert session.get(ProcessedEvent, "slack:Ev0RETRY1") is not None
     questions = [c for c in h.dm_posts("U1", mark) if c.buttons()]
@@ -119,7 +119,7 @@ async def test_bot_messages_and_edits_are_ignored(h: Harness) -> None:
     await h.journeys.drain()
     await h.slack.wait_idle(quiet=0.2)
     assert not h.slack.since(mark, "chat.postMessage")
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(AnswerLog)) == 0
 
 
@@ -149,7 +149,7 @@ async def test_quick_messages_are_recorded_in_order(h: Harness) -> None:
     for coro in sends:
         assert (await coro).status == 200
     await h.journeys.drain()
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         rows = session.execute(select(AnswerLog.step, AnswerLog.raw).order_by(AnswerLog.id)).all()
     assert [tuple(r) for r in rows] == [("business.name", "Zon"), ("business.sector", "bakery")]
 

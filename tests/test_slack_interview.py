@@ -129,7 +129,7 @@ async def test_whole_interview_by_messages_and_buttons_ends_in_summary_and_files
     assert first_summary < first_upload
 
     # every step recorded exactly once; the tapped multi-choice kept both taps' result
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         journey = session.scalars(select(Journey)).one()
         assert journey.complete
         assert journey.answers["persona.channels"]["v"] == ["instagram"]
@@ -153,7 +153,7 @@ async def test_double_tap_answers_once(h: Harness) -> None:
     await h.next_question("U1", mark)
     await h.journeys.drain()
     await h.slack.wait_idle()
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         logged = session.scalars(select(AnswerLog).where(AnswerLog.step == "business.sector")).all()
         assert [row.value for row in logged] == ["bakery"]
     # exactly one next question, and no "already answered" noise

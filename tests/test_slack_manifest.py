@@ -21,7 +21,7 @@ def test_manifest_matches_the_adapter() -> None:
         assert url.startswith("https://") and url.endswith(PATH)
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # one scope per Web API method the adapter calls
-    needed = {"commands", "chat:write", "im:history", "im:write", "files:write", "users:read", "channels:read", "groups:read"}
+    needed = {"commands", "chat:write", "im:history", "im:write", "files:write", "files:read", "users:read", "channels:read", "groups:read"}
     assert needed <= scopes
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False

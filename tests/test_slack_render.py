@@ -101,8 +101,9 @@ def test_configuration() -> None:
 def test_socket_mode_is_chosen_by_the_app_token(tmp_path, monkeypatch) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from handlers.service import JourneyService
+    from app import Journeys
     from handlers.slack import app as slack_app
+    from store.repository import Store
 
     started: list[str] = []
 
@@ -111,10 +112,10 @@ def test_socket_mode_is_chosen_by_the_app_token(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr(AsyncSocketModeHandler, "start_async", fake_start)
     monkeypatch.setattr(slack_app.web, "run_app", lambda *a, **k: started.append("http"))
-    service = JourneyService.from_env({"DATABASE_URL": f"sqlite:///{tmp_path}/s.db", "JOURNEYBOT_LLM": "off"})
+    journeys = Journeys(Store.open(f"sqlite:///{tmp_path}/s.db"))
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-abc"}
-    slack_app.run(port=3999, env=env, service=service)
+    slack_app.run(port=3999, env=env, journeys=journeys)
     assert started[-1] == "xapp-1-abc"
-    slack_app.run(port=3999, env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, service=service)
+    slack_app.run(port=3999, env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, journeys=journeys)
     assert started[-1] == "http"
-    service.close()
+    journeys.close()

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.events import Choice, Start, Text
-from store.models import Owner
-from store.sharing import Contribution, ShareDenied
+from app import OwnerKey, ShareDenied
+from store.models import Contribution, JourneyShare, Owner
 from devkit.fakes.slack_api import Call
 from tests.slack_harness import Harness, start_harness, stop_harness
 from tests.test_slack_interview import plan_for
@@ -28,19 +28,19 @@ async def h(tmp_path):
 
 
 def interview(h: Harness, user_id: str = "U1") -> None:
-    """The owner's whole interview straight through the service (the DM flow has its own test)."""
+    """The owner's whole interview straight through the application layer (the DM flow has its own test)."""
     owner = h.owner(user_id)
-    replies = h.service.handle(owner, Start(lang_hint="en"))
+    replies = h.app.handle(owner, Start(lang_hint="en"))
     for _ in range(80):
         question = next((r for r in reversed(replies) if r.type == "question"), None)
         if question is None:
             return
         action = plan_for(question.step)
         if action[0] == "type":
-            replies = h.service.handle(owner, Text(action[1]))
+            replies = h.app.handle(owner, Text(action[1]))
         else:
             for value in action[1:]:
-                replies = h.service.handle(owner, Choice(value, question.step))
+                replies = h.app.handle(owner, Choice(value, question.step))
     raise AssertionError("interview did not end")
 
 
@@ -99,17 +99,17 @@ async def test_teammate_scores_and_adds_touchpoints_and_the_summary_shows_disagr
     assert "Team scores" in text
     assert "Purchase · Checkout" in text and "disagree" in text and "<@U2> 5" in text and "you 2" in text
     assert "Flyer at school" in text
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         rows = session.scalars(select(Contribution).order_by(Contribution.id)).all()
         assert [(r.user_id, r.touchpoint, r.score, r.added) for r in rows] == [
             ("U2", "Checkout", 5, False),
             ("U2", "Flyer at school", 3, True),
         ]
         # the owner's own answers are untouched
-    view = h.service.view(h.owner("U1"), 1)
+    view = h.app.view(h.owner("U1"), 1)
     assert [tp.name for tp in view.stages[0].touchpoints] == ["Instagram post"]
     # the markdown file carries the team's view too
-    markdown = h.service.export(h.owner("U1"), 1).markdown
+    markdown = (await h.app.export(h.owner("U1"), 1)).data.decode("utf-8")
     assert "## Team scores" in markdown and "| Purchase | Checkout | 2 | 5 | ⚠️ differ by 2 or more |" in markdown
     assert "Awareness: Flyer at school" in markdown
 
@@ -122,7 +122,7 @@ async def test_teammate_rescoring_and_double_taps_keep_one_score(h: Harness) -> 
     scale = await tap_ephemeral(h, "U2", button(touchpoints, "Instagram"), "c3")
     await tap_ephemeral(h, "U2", button(scale, "1"), "c4")
     await tap_ephemeral(h, "U2", button(scale, "2"), "c5")
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         rows = session.scalars(select(Contribution)).all()
         assert [(r.touchpoint, r.score) for r in rows] == [("Instagram post", 2)]
 
@@ -143,7 +143,7 @@ async def test_only_members_of_the_shared_channel_contribute(h: Harness) -> None
     await h.signer.command("U2", "contribute", channel_id="C0ELSEWHERE", response_url=h.slack.response_url("x3"))
     assert "No journey has been shared" in (await reply_to(h, "x3")).all_text()
     await h.journeys.drain()
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Contribution)) == 0
     # only the owner can share: U2 has no journey of their own
     await h.signer.command("U2", f"share <#{TEAM_CHANNEL}|team>", response_url=h.slack.response_url("x4"))
@@ -172,51 +172,105 @@ async def test_a_user_from_another_workspace_gets_nothing(h: Harness) -> None:
     await asyncio.sleep(0.5)
     await h.journeys.drain()
     assert h.slack.since(mark) == [], [c.method for c in h.slack.since(mark)]
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Contribution)) == 0
         assert session.scalar(select(func.count()).select_from(Owner).where(Owner.workspace == OTHER_TEAM)) == 0
 
 
-def test_the_sharing_store_itself_refuses_other_workspaces(tmp_path) -> None:
-    """Independent of the adapter's workspace check (e.g. a multi-workspace install)."""
-    from handlers.service import JourneyService, OwnerKey
-    from store.sharing import Sharing
+def test_the_team_rules_hold_without_the_adapter(tmp_path) -> None:
+    """Independent of the adapter's checks (e.g. a multi-workspace install): the application layer
+    and the store refuse other workspaces, other channels, non-owners, stale stages and bad scores."""
+    from app import Journeys
+    from store.repository import Store
 
-    service = JourneyService.from_env({"DATABASE_URL": f"sqlite:///{tmp_path}/s.db", "JOURNEYBOT_LLM": "off"})
+    journeys = Journeys(Store.open(f"sqlite:///{tmp_path}/s.db"))
+    team = journeys.team
     try:
         owner = OwnerKey("slack", "T1", "U1")
-        service.handle(owner, Start(lang_hint="en"))
-        service.handle(owner, Text("Zon"))
-        journey_id = service.repo.current_journey_id(owner)
-        sharing = Sharing(service.repo.engine)
-        info, _ = sharing.share("slack", "T1", "U1", journey_id, "C1")
+        mate = OwnerKey("slack", "T1", "U2")
+        journeys.handle(owner, Start(lang_hint="en"))
+        journeys.handle(owner, Text("Zon"))
+        journey_id = journeys.current_journey_id(owner)
+        shared = team.share(owner, "C1")
+        assert shared.created and shared.share.journey_id == journey_id
+        assert not team.share(owner, "C1").created  # sharing twice keeps one share
         with pytest.raises(ShareDenied):
-            sharing.share("slack", "T2", "U1", journey_id, "C1")  # same user id, other workspace
+            team.share(OwnerKey("slack", "T2", "U1"), "C1", journey_id)  # same user id, other workspace
         with pytest.raises(ShareDenied):
-            sharing.share("slack", "T1", "U2", journey_id, "C1")  # not the owner
+            team.share(mate, "C1", journey_id)  # not the owner
         with pytest.raises(ShareDenied):
-            sharing.authorize(info.id, "slack", "T2", "C1")
+            team.authorize(OwnerKey("slack", "T2", "U2"), shared.share.id, "C1")
         with pytest.raises(ShareDenied):
-            sharing.authorize(info.id, "slack", "T1", "C2")  # shared with C1, not C2
-        assert sharing.shares_in("slack", "T2", "C1") == []
-        assert sharing.authorize(info.id, "slack", "T1", "C1").journey_id == journey_id
-        # forgetting the owner removes shares and contributions with the journey
-        sharing.contribute(info, "U2", stage_slug="s", stage_name="S", touchpoint="T", score=3)
-        service.forget(owner)
-        assert sharing.contributions(journey_id) == [] and sharing.shares_in("slack", "T1", "C1") == []
+            team.authorize(mate, shared.share.id, "C2")  # shared with C1, not C2
+        assert team.shares_in(OwnerKey("slack", "T2", "U2"), "C1") == []
+        share = team.authorize(mate, shared.share.id, "C1")
+        assert share.journey_id == journey_id
+        assert team.shared_in(owner, journey_id, "C1") and not team.shared_in(owner, journey_id, "C2")
+        assert team.view(share).stages == []  # no stages yet: nothing to score
+        assert team.score(mate, share, "awareness", "Flyer", 3) is None
+        with pytest.raises(ShareDenied):  # a share record of this workspace used from another one
+            team._record(OwnerKey("slack", "T2", "U2"), share, None, "x", 3, None)  # type: ignore[arg-type]
     finally:
-        service.close()
+        journeys.close()
+
+
+def test_contribution_rules() -> None:
+    from bot.journey import build_view
+    from bot.team import is_added, parse_add, stage_numbered, stages_owned_by, team_of, touchpoint_name, valid_score
+
+    assert [valid_score(s) for s in (None, 0, 1, 5, 6)] == [True, False, True, True, False]
+    assert team_of("Verkoop") == team_of("sales") == "sales" and team_of("nobody") is None and team_of("") is None
+    assert parse_add("2  Price  comparison site ") == (2, "Price comparison site")
+    assert parse_add("two sites") is None and parse_add("3") is None
+    assert len(touchpoint_name("x" * 500)) == 200
+    answers = {
+        "journey.stages": {"v": ["Awareness", "Purchase"], "s": "ok"},
+        "stage.awareness.touchpoints": {"v": ["Instagram post"], "s": "ok"},
+        "stage.awareness.tp1.team": {"v": "marketing", "s": "ok"},
+        "stage.purchase.touchpoints": {"v": ["Checkout"], "s": "ok"},
+        "stage.purchase.tp1.team": {"v": "sales", "s": "ok"},
+    }
+    view = build_view(answers, "en", 1)
+    assert [s.name for s in view.stages] == ["Awareness", "Purchase"]
+    assert [s.slug for s in stages_owned_by(view, "sales")] == [view.stages[-1].slug]
+    assert stage_numbered(view, 0) is None and stage_numbered(view, 1) is view.stages[0]
+    assert not is_added(view.stages[0], "instagram POST") and is_added(view.stages[0], "Flyer")
+
+
+async def test_forgetting_an_owner_removes_their_shares_and_every_contribution(h: Harness) -> None:
+    """/forget of the owner: their journey, its shares and the teammates' contributions to it go, and so
+    does what the owner contributed to someone else's journey."""
+    await share(h)  # U1 shares their journey into the team channel
+    interview(h, "U2")  # U2 has a journey of their own...
+    mate_share = h.app.team.share(h.owner("U2"), TEAM_CHANNEL).share
+    owner_share = h.app.team.shares_in(h.owner("U1"), TEAM_CHANNEL)[0]
+    # ...scores U1's journey, and U1 scores U2's
+    assert h.app.team.score(h.owner("U2"), owner_share, "purchase", "Checkout", 4) is not None
+    assert h.app.team.score(h.owner("U1"), mate_share, "awareness", "Instagram post", 2) is not None
+    assert h.store.count_rows(Contribution) == 2 and h.store.count_rows(JourneyShare) == 2
+
+    mark = h.slack.mark()
+    await h.signer.command("U1", "forget")
+    confirm = await h.next_question("U1", mark)
+    await h.tap("U1", confirm, "yes")
+    await h.slack.wait_for("chat.postMessage", since=mark, predicate=lambda c: c.channel == "DU1" and "deleted" in c.all_text())
+    await h.journeys.drain()
+    with h.store.sessions() as session:
+        shares = session.execute(select(JourneyShare.channel_id, JourneyShare.journey_id)).all()
+        assert [tuple(s) for s in shares] == [(TEAM_CHANNEL, mate_share.journey_id)]  # only U2's share is left
+        assert session.scalars(select(Contribution)).all() == []  # U2's score of U1's journey and U1's of U2's
+        assert session.scalar(select(func.count()).select_from(Owner).where(Owner.user_id == "U1")) == 0
+    assert h.app.team.contributions(owner_share.journey_id) == []
 
 
 def test_the_sharing_migration_matches_the_models(tmp_path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import store.sharing  # noqa: F401
     from store.models import Base
-    from store.repository import Repository
+    from store.repository import Store
 
-    repo = Repository.open(f"sqlite:///{tmp_path}/m.db")
+    repo = Store.open(f"sqlite:///{tmp_path}/m.db")
     try:
         with repo.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -251,7 +305,7 @@ async def test_summary_lands_in_the_shared_channel_and_forget_removes_contributi
     confirm = await h.next_question("U2", mark)
     await h.tap("U2", confirm, "yes")
     await h.slack.wait_for("chat.postMessage", since=mark, predicate=lambda c: c.channel == "DU2" and "deleted" in c.all_text())
-    with h.service.repo.sessions() as session:
+    with h.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Contribution)) == 0
 
 

@@ -13,19 +13,20 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
+from typing import Any, Mapping
 
 from aiohttp import web
 
 import prompts
+from app import Journeys
 from handlers import logs
-from typing import Any, Mapping
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.service import JourneyService
 from handlers.slack.core import SlackJourneys
 from handlers.slack.listeners import register_listeners
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 PATH = "/slack/events"
 DEFAULT_PORT = 3000
 REMINDERS = web.AppKey("reminders", asyncio.Task)
+DRAIN_SECONDS = 25.0  # on shutdown, how long accepted work may still take (Slack was already told "ok")
 
 
 class ConfigError(RuntimeError):
@@ -52,7 +54,7 @@ def web_client(env: Mapping[str, str]) -> AsyncWebClient:
     return client
 
 
-def build_app(service: JourneyService | None = None, env: Mapping[str, str] | None = None) -> tuple[AsyncApp, SlackJourneys]:
+def build_app(journeys: Journeys | None = None, env: Mapping[str, str] | None = None) -> tuple[AsyncApp, SlackJourneys]:
     """The Bolt app with every listener registered, and the adapter behind it."""
     env = os.environ if env is None else env
     socket_mode = bool(env.get("SLACK_APP_TOKEN", "").strip())
@@ -60,12 +62,11 @@ def build_app(service: JourneyService | None = None, env: Mapping[str, str] | No
     if not secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is not set (or set SLACK_APP_TOKEN for Socket Mode)")
     client = web_client(env)
-    service = service or JourneyService.from_env(env)
-    journeys = SlackJourneys(service)
+    adapter = SlackJourneys(journeys or Journeys.from_env(env))
     app = AsyncApp(signing_secret=secret or None, client=client, process_before_response=False)
     app.middleware(same_workspace)
-    register_listeners(app, journeys)
-    return app, journeys
+    register_listeners(app, adapter)
+    return app, adapter
 
 
 async def same_workspace(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt's argument name
@@ -82,50 +83,78 @@ async def same_workspace(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt's
 
 
 async def socket_mode(app: AsyncApp, app_token: str, journeys: SlackJourneys | None = None, reminder_interval: float = 0) -> None:
-    """Connect to Slack over Socket Mode (the handler needs a running event loop) until stopped."""
+    """Connect to Slack over Socket Mode until stopped (SIGTERM, SIGINT); then finish the work
+    already accepted before closing."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(app, app_token)
-    reminders = asyncio.create_task(journeys.reminder_loop(app.client, reminder_interval)) if journeys and reminder_interval > 0 else None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            pass
+    reminders = journeys.start_reminders(app.client, reminder_interval) if journeys else None
+    connection = asyncio.ensure_future(handler.start_async())
+    stopping = asyncio.ensure_future(stop.wait())
     try:
-        await handler.start_async()
+        await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if connection.done():
+            connection.result()  # a failed connection is raised
     finally:
-        if reminders is not None:
-            reminders.cancel()
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        for task in (connection, stopping, reminders):
+            if task is not None and not task.done():
+                task.cancel()
+        if journeys is not None:
+            await journeys.drain(DRAIN_SECONDS)
         await handler.close_async()
 
 
-def with_reminders(web_app: web.Application, app: AsyncApp, journeys: SlackJourneys, interval: float) -> web.Application:
-    """Send due review reminders from a background task while the HTTP server runs."""
+def with_lifecycle(web_app: web.Application, app: AsyncApp, journeys: SlackJourneys, interval: float) -> web.Application:
+    """Send due review reminders from a background task while the HTTP server runs; on shutdown
+    (SIGTERM, SIGINT) stop them and finish the work already acknowledged to Slack."""
 
     async def start(_: web.Application) -> None:
-        web_app[REMINDERS] = asyncio.create_task(journeys.reminder_loop(app.client, interval))
+        task = journeys.start_reminders(app.client, interval)
+        if task is not None:
+            web_app[REMINDERS] = task
 
-    async def stop(_: web.Application) -> None:
-        web_app[REMINDERS].cancel()
+    async def shutdown(_: web.Application) -> None:
+        task = web_app.get(REMINDERS)
+        if task is not None:
+            task.cancel()
+        await journeys.drain(DRAIN_SECONDS)
 
-    if interval > 0:
-        web_app.on_startup.append(start)
-        web_app.on_cleanup.append(stop)
+    web_app.on_startup.append(start)
+    web_app.on_shutdown.append(shutdown)
     return web_app
 
 
-def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, service: JourneyService | None = None) -> None:
+def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, journeys: Journeys | None = None) -> None:
     """Serve until interrupted: HTTP on `port` at /slack/events, or Socket Mode with SLACK_APP_TOKEN."""
     env = os.environ if env is None else env
-    app, journeys = build_app(service, env=env)
+    app, adapter = build_app(journeys, env=env)
     interval = float(env.get("JOURNEYBOT_REMINDER_INTERVAL", "60") or 60)
     app_token = env.get("SLACK_APP_TOKEN", "").strip()
-    if app_token:
-        log.info("journeybot: Slack in Socket Mode")
-        asyncio.run(socket_mode(app, app_token, journeys, interval))
-        return
-    log.info("journeybot: Slack over HTTP on port %d, path %s", port, PATH)
-    web.run_app(with_reminders(app.web_app(path=PATH, port=port), app, journeys, interval), port=port)
+    try:
+        if app_token:
+            log.info("journeybot: Slack in Socket Mode")
+            asyncio.run(socket_mode(app, app_token, adapter, interval))
+            return
+        log.info("journeybot: Slack over HTTP on port %d, path %s", port, PATH)
+        web.run_app(with_lifecycle(app.web_app(path=PATH, port=port), app, adapter, interval), port=port)
+    finally:
+        if journeys is None:
+            adapter.app.close()  # made here, closed here; a caller's Journeys is the caller's to close
 
 
-def main(service: JourneyService | None = None, *, port: int | None = None, argv: list[str] | None = None) -> int:
-    """Entry point of `journeybot slack` (handlers/cli.py passes the service and --port)
+def main(journeys: Journeys | None = None, *, port: int | None = None, argv: list[str] | None = None) -> int:
+    """Entry point of `journeybot slack` (handlers/cli.py passes the application layer and --port)
     and of `python -m handlers.slack [--port N]`."""
     if port is None:
         lang = prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
@@ -135,13 +164,13 @@ def main(service: JourneyService | None = None, *, port: int | None = None, argv
     if not logging.getLogger().handlers:
         logs.configure("INFO")
     try:
-        run(port=port, service=service)
+        run(port=port, journeys=journeys)
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
     finally:
-        if service is not None:
-            service.close()
+        if journeys is not None:
+            journeys.close()
     return 0
 
 

@@ -1,49 +1,48 @@
-"""What the Slack listeners share: owner identity, language, DMs, posting replies, summaries, files.
+"""What the Slack listeners share: owner identity, language, DMs, posting what a turn hands back,
+files, background work.
 
-The listeners (commands/, events/, actions/) translate Slack payloads into `bot.events`
-and call `JourneyService`; this module turns the neutral replies into Slack messages.
-No interview logic lives here.
+The listeners (commands/, events/, actions/) translate Slack payloads into `bot.events` and call
+the application layer (`app.Journeys`); this module renders its neutral items as Slack messages
+and uploads. No interview logic and no database access live here.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, AsyncIterable, AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
 
 import aiohttp
 
 import prompts
-from bot.chart import emotion_curve_png
+from app import JourneyNotFound, Journeys, OwnerKey, Reminder, ShareDenied, StoreUnavailable
+from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from bot.events import Event
-from bot.journey import JourneyView
 from bot.replies import Reply
-from handlers.service import JourneyNotFound, JourneyService, OwnerKey, StoreUnavailable
+from handlers.kit import OwnerQueue, ReminderLoop
+from handlers.kit.intake import MAX_CSV_BYTES, FileRejected, FileTooLarge, accept_csv, decode_text, read_limited
 from handlers.slack import render
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from store.sharing import DISAGREEMENT, Sharing, team_rows
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
+SLACK_FILE_HOSTS = ("files.slack.com",)  # where Slack serves files users shared (url_private)
 Respond = Callable[..., Awaitable[Any]]
+Target = Callable[[Outgoing], Awaitable[str]]
 
 
 @dataclass
 class SlackJourneys:
-    """The adapter's state: the service, the sharing repository and small caches."""
+    """The adapter's state: the application layer, per-owner ordering and small caches."""
 
-    service: JourneyService
-    sharing: Sharing = field(init=False)
+    app: Journeys
+    queue: OwnerQueue = field(default_factory=OwnerQueue, init=False)
     _dm: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
     _locale: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False)
     _background: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
-    _locks: "weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock]" = field(default_factory=weakref.WeakValueDictionary, init=False)
-
-    def __post_init__(self) -> None:
-        self.sharing = Sharing(self.service.repo.engine)
 
     # -- identity and language ----------------------------------------------------
     @staticmethod
@@ -51,11 +50,15 @@ class SlackJourneys:
         """Journeys belong to the workspace: the same person in another workspace is someone else."""
         return OwnerKey(PLATFORM, team_id, user_id)
 
-    async def lang(self, owner: OwnerKey, client: AsyncWebClient | None = None) -> str:
+    async def known_language(self, owner: OwnerKey) -> str | None:
+        """The language the owner settled with the bot; None for someone who never talked to it."""
         try:
-            stored = await asyncio.to_thread(self.service.repo.language, owner)
+            return await asyncio.to_thread(self.app.language, owner)
         except StoreUnavailable:
-            stored = None
+            return None
+
+    async def lang(self, owner: OwnerKey, client: AsyncWebClient | None = None) -> str:
+        stored = await self.known_language(owner)
         if stored:
             return stored
         hint = await self.locale(client, owner) if client is not None else None
@@ -81,35 +84,64 @@ class SlackJourneys:
             self._dm[key] = opened["channel"]["id"]
         return self._dm[key]
 
-    async def download(self, client: AsyncWebClient, file: dict[str, Any]) -> str:
-        """The text of a file a user shared with the bot (Slack serves it to the bot token only)."""
-        url = file.get("url_private_download") or file.get("url_private")
-        async with aiohttp.ClientSession() as session:
-            async with session.get(url, headers={"Authorization": f"Bearer {client.token}"}) as response:
-                response.raise_for_status()
-                data = await response.read()
-        return data.decode("utf-8", errors="replace")
-
-    async def send_reminders(self, client: AsyncWebClient, workspace: str) -> int:
-        """Review reminders due for people of this workspace, each claimed by one process only."""
-        due = await asyncio.to_thread(self.service.reminders, "slack", workspace=workspace)
-        for owner, text in due:
-            await client.chat_postMessage(channel=await self.dm(client, owner), text=render.escape(text))
-        return len(due)
-
-    async def reminder_loop(self, client: AsyncWebClient, interval: float) -> None:
-        auth = await client.auth_test()
-        workspace = str(auth.get("team_id") or "")
-        while True:
-            try:
-                await self.send_reminders(client, workspace)
-            except Exception:  # a failed round is retried at the next one
-                log.warning("sending review reminders failed", exc_info=True)
-            await asyncio.sleep(interval)
-
     def remember_dm(self, owner: OwnerKey, channel: str) -> None:
         if channel.startswith("D"):
             self._dm[(owner.workspace, owner.user_id)] = channel
+
+    # -- files owners send ----------------------------------------------------------------
+    async def read_csv(self, client: AsyncWebClient, file: dict[str, Any]) -> str:
+        """The text of a CSV file a user shared with the bot. FileRejected when it is not a CSV, is
+        larger than the limit (declared or actually sent), is not on Slack's file host or cannot be read."""
+        accept_csv(file.get("name"), file.get("mimetype"), _size(file.get("size")))
+        url = str(file.get("url_private_download") or file.get("url_private") or "")
+        if not self.from_slack(client, url):
+            raise FileRejected("elsewhere")  # the bot token goes to Slack only
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url, headers={"Authorization": f"Bearer {client.token}"}, allow_redirects=False) as response:
+                if response.status != 200:
+                    raise FileRejected("failed")
+                if response.content_length is not None and response.content_length > MAX_CSV_BYTES:
+                    raise FileTooLarge()
+                data = await read_limited(_chunks(response.content), MAX_CSV_BYTES)
+        return decode_text(data)
+
+    @staticmethod
+    def from_slack(client: AsyncWebClient, url: str) -> bool:
+        """Whether `url` is on Slack's own file host (or on the Web API's host, when SLACK_API_URL
+        points somewhere else, as for Enterprise setups and tests), over HTTPS unless that host is local."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if not host:
+            return False
+        api = urlsplit(client.base_url)
+        if host in SLACK_FILE_HOSTS:
+            return parts.scheme == "https"
+        same_as_api = host == (api.hostname or "").lower() and parts.port == api.port and parts.scheme == api.scheme
+        return same_as_api and (parts.scheme == "https" or host in ("127.0.0.1", "localhost", "::1"))
+
+    # -- review reminders ------------------------------------------------------------------
+    def reminder_loop(self, client: AsyncWebClient, workspace: str, interval: float) -> ReminderLoop:
+        """The kit's reminder loop for this workspace, sending each reminder to the owner's DM."""
+
+        async def send(reminder: Reminder) -> None:
+            channel = await self.dm(client, reminder.owner)
+            await client.chat_postMessage(channel=channel, text=render.fallback(render.escape(reminder.text)))
+
+        return ReminderLoop(self.app, PLATFORM, send, interval=interval, workspace=workspace)
+
+    def start_reminders(self, client: AsyncWebClient, interval: float) -> asyncio.Task[None] | None:
+        """Send due review reminders of the token's workspace every `interval` seconds, in the background."""
+        return asyncio.create_task(self._reminders(client, interval)) if interval > 0 else None
+
+    async def _reminders(self, client: AsyncWebClient, interval: float) -> None:
+        while True:  # the workspace of the token first; Slack may be unreachable at start
+            try:
+                auth = await client.auth_test()
+                break
+            except Exception:
+                log.warning("auth.test failed; review reminders start later", exc_info=True)
+                await asyncio.sleep(interval)
+        await self.reminder_loop(client, str(auth.get("team_id") or ""), interval).run()
 
     # -- running work after the acknowledgement --------------------------------------
     def spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
@@ -122,119 +154,104 @@ class SlackJourneys:
     def spawn_for(self, owner: OwnerKey, work: Awaitable[Any]) -> asyncio.Task[Any]:
         """Like `spawn`, but one owner's work runs one at a time, in the order Slack delivered it
         (two quick messages must not be recorded the other way round)."""
-        return self.spawn(self._serially(owner, work))
-
-    async def _serially(self, owner: OwnerKey, work: Awaitable[Any]) -> Any:
-        key = (owner.workspace, owner.user_id)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[key] = lock
-        async with lock:
-            return await work
+        return self.spawn(self.queue.run((owner.workspace, owner.user_id), work))
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background Slack work failed", exc_info=task.exception())
 
-    async def drain(self) -> None:
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for the work already accepted (on shutdown: nothing Slack was told is lost)."""
+
+        async def wait() -> None:
+            while self._background:
+                await asyncio.gather(*list(self._background), return_exceptions=True)
+
+        if timeout is None:
+            await wait()
+            return
+        try:
+            await asyncio.wait_for(wait(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("%d Slack tasks still running at shutdown", len(self._background))
 
     # -- the conversation -------------------------------------------------------------
-    async def handle(self, client: AsyncWebClient, owner: OwnerKey, event: Event, *, dedup_key: str | None = None) -> list[Reply]:
+    async def turn(self, client: AsyncWebClient, owner: OwnerKey, event: Event, *, dedup_key: str | None = None) -> AsyncIterator[Outgoing]:
+        """The neutral items of one owner event, summaries and exports expanded."""
         hint = await self.locale(client, owner)
-        return await self.service.ahandle(owner, event, dedup_key=dedup_key, lang_hint=hint)
+        async for item in self.app.turn(owner, event, dedup_key=dedup_key, lang_hint=hint):
+            yield item
 
     async def post(self, client: AsyncWebClient, channel: str, blocks: list[render.Block], text: str) -> list[str]:
         """Post blocks, split over several messages when there are more than 50. Returns the ts.
 
         `text` is the notification text, already mrkdwn (escape owner text before)."""
         stamps: list[str] = []
-        pages = render.paginate(blocks) or [[]]
-        for index, page in enumerate(pages):
-            fallback = text if index == 0 else text  # notification text for every part
-            result = await client.chat_postMessage(channel=channel, text=render.fallback(fallback), blocks=page or None)
+        for page in render.paginate(blocks) or [[]]:
+            result = await client.chat_postMessage(channel=channel, text=render.fallback(text), blocks=page or None)
             stamps.append(result["ts"])
         return stamps
 
-    async def post_replies(
+    async def show(
         self,
         client: AsyncWebClient,
         owner: OwnerKey,
         channel: str,
-        replies: Iterable[Reply],
+        items: AsyncIterable[Outgoing],
         *,
         respond: Respond | None = None,
         skip_questions: bool = False,
+        target: Target | None = None,
     ) -> None:
-        """Render neutral replies in `channel` (the DM). Info and errors go to `respond` when given."""
-        replies = list(replies)
-        lang = await self.lang(owner, client)
-        for reply in replies:
-            if reply.type in ("summary", "export"):
-                if reply.text:
-                    await self._say(client, channel, reply, lang, respond)
-                if reply.journey_id is not None:
-                    if reply.type == "summary":
-                        await self.deliver_summary(client, owner, reply.journey_id, channel, lang)
-                    else:
-                        await self.deliver_export(client, owner, reply.journey_id, channel, lang)
-                continue
-            if reply.type == "forgotten":
-                await asyncio.to_thread(self.sharing.forget_contributor, PLATFORM, owner.workspace, owner.user_id)
-            if reply.type == "question":
-                if skip_questions:
-                    continue
-                await self.post(client, channel, render.question_blocks(lang, reply), render.escape(reply.text))
-                continue
-            await self._say(client, channel, reply, lang, respond)
+        """Render a turn's items in `channel` (the DM): texts and questions as messages, the report as
+        Block Kit, files and the chart as uploads. Texts go to `respond` (ephemeral) when given.
+        `target` picks another channel for the summary and its files (see the /journey command)."""
+        async for item in items:
+            where = await target(item) if target is not None and _delivered(item) else channel
+            await self.render(client, owner, where, item, respond=respond, skip_questions=skip_questions)
 
-    async def _say(self, client: AsyncWebClient, channel: str, reply: Reply, lang: str, respond: Respond | None) -> None:
+    async def render(
+        self, client: AsyncWebClient, owner: OwnerKey, channel: str, item: Outgoing, *, respond: Respond | None = None, skip_questions: bool = False
+    ) -> None:
+        if isinstance(item, ReportItem):
+            blocks = render.report_blocks(item.lang, item.report, item.title)
+            await self.post(client, channel, blocks, render.t(item.lang, "report.header", title=render.escape(item.title)))
+        elif isinstance(item, FileItem):
+            title = render.t(item.lang, "file_title") if item.kind == "markdown" else item.filename
+            await self.upload(client, channel, item.filename, item.data, title)
+        elif isinstance(item, ImageItem):
+            if item.kind == "chart":
+                title, comment = render.t(item.lang, "chart_title"), render.t(item.lang, "chart_comment")
+            else:
+                title, comment = item.filename, None
+            await self.upload(client, channel, item.filename, item.data, title, comment=comment)
+        elif item.type == "question":
+            if not skip_questions:
+                await self.post(client, channel, render.question_blocks(item.lang, item), render.escape(item.text))
+        elif item.type in ("summary", "export"):
+            log.warning("an unexpanded %s request reached the Slack adapter", item.type)
+        else:
+            await self._say(client, channel, item, respond)
+
+    async def _say(self, client: AsyncWebClient, channel: str, reply: Reply, respond: Respond | None) -> None:
+        if not reply.text.strip():
+            return
         blocks = render.text_blocks(reply)
         if respond is not None and len(blocks) <= render.MAX_BLOCKS:
             await respond(text=render.fallback(render.escape(reply.text)), blocks=blocks, response_type="ephemeral", replace_original=False)
             return
         await self.post(client, channel, blocks, render.escape(reply.text))
 
-    # -- summary and files --------------------------------------------------------------
-    async def deliver_summary(self, client: AsyncWebClient, owner: OwnerKey, journey_id: int, channel: str, lang: str) -> None:
-        """The Block Kit summary, then the markdown file and the emotion curve as uploads."""
-        view = await asyncio.to_thread(self.service.view, owner, journey_id)
-        report = await self.service.report_for(view)
-        team = await self.team_blocks(view, lang)
-        blocks = render.report_blocks(lang, report, view.title, team)
-        title = render.t(lang, "report.header", title=render.escape(view.title))
-        await self.post(client, channel, blocks, title)
-        export = self.service.markdown(view, report)
-        await self.upload(client, channel, export.filename, export.data, render.t(lang, "file_title"))
-        await self.upload_chart(client, channel, view, lang)
-
-    async def deliver_export(self, client: AsyncWebClient, owner: OwnerKey, journey_id: int, channel: str, lang: str) -> None:
-        export = await self.service.aexport(owner, journey_id)
-        await self.upload(client, channel, export.filename, export.data, render.t(lang, "file_title"))
-
-    async def upload_chart(self, client: AsyncWebClient, channel: str, view: JourneyView, lang: str) -> None:
-        png = await asyncio.to_thread(emotion_curve_png, view, lang)
-        await self.upload(client, channel, "emotion-curve.png", png, render.t(lang, "chart_title"), comment=render.t(lang, "chart_comment"))
-
     async def upload(self, client: AsyncWebClient, channel: str, filename: str, data: bytes, title: str, *, comment: str | None = None) -> None:
         kwargs: dict[str, Any] = {"initial_comment": comment} if comment else {}
         await client.files_upload_v2(channel=channel, filename=filename, file=data, title=title, **kwargs)
 
-    async def team_blocks(self, view: JourneyView, lang: str) -> list[render.Block]:
-        if view.id is None:
-            return []
-        contributions = await asyncio.to_thread(self.sharing.contributions, view.id)
-        rows, added = team_rows(view, contributions)
-        return render.team_blocks(lang, rows, added, DISAGREEMENT)
-
-    # -- errors -------------------------------------------------------------------------
+    # -- texts of the adapter and errors ---------------------------------------------------
     async def tell(
         self, client: AsyncWebClient, owner: OwnerKey, where: str, key: str, respond: Respond | None = None, /, **values: Any
     ) -> None:
-        """One Slack adapter text (slack.yaml) to the owner: ephemeral via `respond`, else in `channel`."""
+        """One Slack adapter text (slack.yaml) to the owner: ephemeral via `respond`, else in `where`."""
         lang = await self.lang(owner, client)
         text = render.t(lang, key, **values)
         if respond is not None:
@@ -248,7 +265,7 @@ class SlackJourneys:
             await work
         except StoreUnavailable:
             await self._safe_tell(client, owner, channel, "store_down", respond)
-        except JourneyNotFound:
+        except (JourneyNotFound, ShareDenied):
             await self._safe_tell(client, owner, channel, "contribute.denied", respond)
         except Exception:
             log.exception("Slack work failed")
@@ -275,3 +292,22 @@ class SlackJourneys:
         except SlackApiError as exc:
             log.info("conversations.members(%s) failed: %s", channel, exc.response.get("error"))
             return None
+
+
+def _delivered(item: Outgoing) -> bool:
+    """A summary's or an export's part: the 'working' notice, the report, its files."""
+    if isinstance(item, (ReportItem, FileItem, ImageItem)):
+        return True
+    return bool(item.data.get("working")) and item.journey_id is not None
+
+
+def _size(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+async def _chunks(content: aiohttp.StreamReader, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    async for chunk in content.iter_chunked(size):
+        yield chunk

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.events import Choice
-from handlers.service import OwnerKey
+from app import OwnerKey
 from handlers.slack import render
 from handlers.slack.core import SlackJourneys
 
@@ -53,5 +53,4 @@ async def tapped(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKe
             log.info("chat.update failed: %s", exc.response.get("error"))
     # One question message can be answered once: a double tap or a re-delivery is a no-op.
     dedup = f"slack:tap:{owner.workspace}:{channel}:{ts}" if ts else f"slack:tap:{action.get('action_ts')}"
-    replies = await journeys.handle(client, owner, Choice(value, step), dedup_key=dedup)
-    await journeys.post_replies(client, owner, channel, replies)
+    await journeys.show(client, owner, channel, journeys.turn(client, owner, Choice(value, step), dedup_key=dedup))

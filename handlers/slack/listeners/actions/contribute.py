@@ -2,27 +2,27 @@
 
 A small flow of its own, separate from the interview: every step is an ephemeral message
 (only the teammate sees it) with buttons; every tap is checked again (same workspace,
-journey still shared into this channel, teammate still a member of it).
+journey still shared into this channel, teammate still a member of it). The rules and the
+records live in the application layer (`Journeys.team`); this module only shows them.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-import prompts
+from app import OwnerKey, ShareDenied
+from app.team import ShareRecord
+from bot import team as rules
 from bot import texts
-from bot.flow import SCALE
-from bot.journey import JourneyView, StageView
-from bot.replies import Option
-from handlers.service import OwnerKey
+from bot.journey import StageView
 from handlers.slack import render
-from handlers.slack.core import PLATFORM, Respond, SlackJourneys
-from store.sharing import ShareDenied, ShareInfo
+from handlers.slack.core import Respond, SlackJourneys
 
 log = logging.getLogger(__name__)
 ACTION = render.CONTRIB_ACTION
@@ -39,10 +39,10 @@ async def _show(respond: Respond, text: str, buttons: list[render.Block | None],
 
 async def _authorized(
     journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, share_id: int, channel: str, respond: Respond
-) -> ShareInfo | None:
+) -> ShareRecord | None:
     """The share when this person may contribute to it from this channel; tells them otherwise."""
     try:
-        share = await asyncio.to_thread(journeys.sharing.authorize, share_id, PLATFORM, owner.workspace, channel)
+        share = await asyncio.to_thread(journeys.app.team.authorize, owner, share_id, channel)
     except ShareDenied:
         await journeys.tell(client, owner, channel, "contribute.denied", respond)
         return None
@@ -52,16 +52,7 @@ async def _authorized(
     return share
 
 
-def team_of(word: str) -> str | None:
-    """The team option a teammate names (`sales`, `Verkoop`, `klantenservice`...), in either language."""
-    folded = word.strip().casefold()
-    if not folded:
-        return None
-    for lang in prompts.LANGUAGES:
-        for value, label in texts.questions(lang)["touchpoint.team"]["options"].items():
-            if folded in (str(value).casefold(), str(label).casefold()):
-                return str(value)
-    return None
+team_of = rules.team_of  # the team a teammate names, in either language
 
 
 async def show_journeys(
@@ -69,8 +60,8 @@ async def show_journeys(
 ) -> None:
     """`/journey contribute [team]` in a channel: the journeys shared here (or straight to the stages
     of the only one); with a team, only the stages that have a step that team owns."""
-    team = team_of(arg)
-    shares = await asyncio.to_thread(journeys.sharing.shares_in, PLATFORM, owner.workspace, channel)
+    team = rules.team_of(arg)
+    shares = await asyncio.to_thread(journeys.app.team.shares_in, owner, channel)
     if not shares:
         await journeys.tell(client, owner, channel, "contribute.none", respond)
         return
@@ -89,27 +80,23 @@ async def show_stages(
     journeys: SlackJourneys,
     client: AsyncWebClient,
     owner: OwnerKey,
-    share: ShareInfo,
+    share: ShareRecord,
     lang: str,
     respond: Respond,
     *,
     replace: bool,
     team: str | None = None,
 ) -> None:
-    view = await asyncio.to_thread(journeys.sharing.journey_view, share)
+    view, stages, narrowed = await asyncio.to_thread(journeys.app.team.stages_for, share, team)
     title = render.escape(share.title)
     if not view.stages:
         await journeys.tell(client, owner, share.channel_id, "contribute.no_stages", respond, title=title)
         return
-    stages = view.stages
     text = render.t(lang, "contribute.pick_stage", title=title)
     if team:
-        owned = [s for s in view.stages if any(tp.team.known and tp.team.value == team for tp in s.touchpoints)]
         label = render.escape(texts.option_label(lang, "touchpoint.team", team))
-        if owned:
-            stages, text = owned, render.t(lang, "contribute.pick_team_stage", title=title, team=label)
-        else:
-            text = render.t(lang, "contribute.no_team_stages", title=title, team=label)
+        key = "contribute.pick_team_stage" if narrowed else "contribute.no_team_stages"
+        text = render.t(lang, key, title=title, team=label)
     buttons = [
         render.button(f"{stage.index}. {stage.name}", f"{ACTION}.s.{i}", _value(a="s", sh=share.id, st=stage.slug))
         for i, stage in enumerate(stages)
@@ -117,15 +104,11 @@ async def show_stages(
     await _show(respond, text, buttons, replace=replace)
 
 
-def _stage(view: JourneyView, slug: str) -> StageView | None:
-    return next((s for s in view.stages if s.slug == slug), None)
-
-
 async def show_touchpoints(
-    journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, share: ShareInfo, slug: str, lang: str, respond: Respond
+    journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, share: ShareRecord, slug: str, lang: str, respond: Respond
 ) -> None:
-    view = await asyncio.to_thread(journeys.sharing.journey_view, share)
-    stage = _stage(view, slug)
+    view = await asyncio.to_thread(journeys.app.team.view, share)
+    stage = rules.stage_of(view, slug)
     if stage is None:
         await journeys.tell(client, owner, share.channel_id, "contribute.stale", respond)
         return
@@ -141,15 +124,14 @@ async def show_touchpoints(
     await _show(respond, text, buttons, replace=True)
 
 
-def score_buttons(lang: str, share: ShareInfo, slug: str, touchpoint: str) -> list[render.Block | None]:
-    options = [Option(v, texts.option_label(lang, "touchpoint.feeling", v)) for v in SCALE]
+def score_buttons(lang: str, share: ShareRecord, slug: str, touchpoint: str) -> list[render.Block | None]:
     return [
-        render.button(o.label, f"{ACTION}.n.{i}", _value(a="n", sh=share.id, st=slug, tp=touchpoint, n=int(o.value)))
-        for i, o in enumerate(options)
+        render.button(texts.option_label(lang, "touchpoint.feeling", v), f"{ACTION}.n.{i}", _value(a="n", sh=share.id, st=slug, tp=touchpoint, n=int(v)))
+        for i, v in enumerate(rules.scores())
     ]
 
 
-async def show_score(respond: Respond, lang: str, share: ShareInfo, stage: StageView, touchpoint: str, *, replace: bool, key: str = "contribute.score") -> None:
+async def show_score(respond: Respond, lang: str, share: ShareRecord, stage: StageView, touchpoint: str, *, replace: bool, key: str = "contribute.score") -> None:
     text = render.t(lang, key, stage=render.escape(stage.name), touchpoint=render.escape(touchpoint))
     await _show(respond, text, score_buttons(lang, share, stage.slug, touchpoint), replace=replace)
 
@@ -158,7 +140,7 @@ async def record_score(
     journeys: SlackJourneys,
     client: AsyncWebClient,
     owner: OwnerKey,
-    share: ShareInfo,
+    share: ShareRecord,
     slug: str,
     touchpoint: str,
     score: int,
@@ -166,35 +148,22 @@ async def record_score(
     respond: Respond,
     dedup_key: str,
 ) -> None:
-    view = await asyncio.to_thread(journeys.sharing.journey_view, share)
-    stage = _stage(view, slug)
-    if stage is None or not 1 <= score <= 5:
+    done = await asyncio.to_thread(journeys.app.team.score, owner, share, slug, touchpoint, score, dedup_key=dedup_key)
+    if done is None:
         await journeys.tell(client, owner, share.channel_id, "contribute.stale", respond)
         return
-    existing = any(tp.name.casefold() == touchpoint.casefold() for tp in stage.touchpoints)
-    await asyncio.to_thread(
-        journeys.sharing.contribute,
-        share,
-        owner.user_id,
-        stage_slug=slug,
-        stage_name=stage.name,
-        touchpoint=touchpoint,
-        score=score,
-        added=not existing,
-        dedup_key=dedup_key,
-    )
-    text = render.t(lang, "contribute.scored", touchpoint=render.escape(touchpoint), stage=render.escape(stage.name), score=score)
+    text = render.t(lang, "contribute.scored", touchpoint=render.escape(done.touchpoint), stage=render.escape(done.stage.name), score=score)
     await respond(text=render.fallback(text), blocks=render.sections(text), response_type="ephemeral", replace_original=True)
 
 
 async def add_touchpoint(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, arg: str, respond: Respond) -> None:
     """`/journey add N name`: a teammate adds a touchpoint to stage N of the journey shared here."""
-    number, _, name = arg.strip().partition(" ")
-    name = name.strip()
-    if not number.isdigit() or not name:
+    parsed = rules.parse_add(arg)
+    if parsed is None:
         await journeys.tell(client, owner, channel, "contribute.add_usage", respond)
         return
-    shares = await asyncio.to_thread(journeys.sharing.shares_in, PLATFORM, owner.workspace, channel)
+    number, name = parsed
+    shares = await asyncio.to_thread(journeys.app.team.shares_in, owner, channel)
     if not shares:
         await journeys.tell(client, owner, channel, "contribute.none", respond)
         return
@@ -202,23 +171,14 @@ async def add_touchpoint(journeys: SlackJourneys, client: AsyncWebClient, owner:
     if share is None:
         return
     lang = await journeys.lang(owner, client)
-    view = await asyncio.to_thread(journeys.sharing.journey_view, share)
-    index = int(number)
-    if not 1 <= index <= len(view.stages):
-        await journeys.tell(client, owner, channel, "contribute.bad_stage", respond, number=index, title=render.escape(share.title))
+    done = await asyncio.to_thread(journeys.app.team.add_touchpoint, owner, share, number, name)
+    if done is None:
+        await journeys.tell(client, owner, channel, "contribute.bad_stage", respond, number=number, title=render.escape(share.title))
         return
-    stage = view.stages[index - 1]
-    name = name[:200]
-    existing = any(tp.name.casefold() == name.casefold() for tp in stage.touchpoints)
-    await asyncio.to_thread(
-        journeys.sharing.contribute, share, owner.user_id, stage_slug=stage.slug, stage_name=stage.name, touchpoint=name, added=not existing
-    )
-    await show_score(respond, lang, share, stage, name, replace=False, key="contribute.added")
+    await show_score(respond, lang, share, done.stage, done.touchpoint, replace=False, key="contribute.added")
 
 
 def register(app: AsyncApp, journeys: SlackJourneys) -> None:
-    import re
-
     @app.action(re.compile(rf"^{re.escape(ACTION)}\."))
     async def contribution_tap(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Respond) -> None:
         await ack()
@@ -241,18 +201,22 @@ async def _tap(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey,
     lang = await journeys.lang(owner, client)
     kind = value.get("a")
     if kind == "j":
-        await show_stages(journeys, client, owner, share, lang, respond, replace=True, team=team_of(str(value.get("tm", ""))))
+        await show_stages(journeys, client, owner, share, lang, respond, replace=True, team=rules.team_of(str(value.get("tm", ""))))
     elif kind == "s":
         await show_touchpoints(journeys, client, owner, share, str(value.get("st", "")), lang, respond)
     elif kind == "t":
-        view = await asyncio.to_thread(journeys.sharing.journey_view, share)
-        stage = _stage(view, str(value.get("st", "")))
+        view = await asyncio.to_thread(journeys.app.team.view, share)
+        stage = rules.stage_of(view, str(value.get("st", "")))
         if stage is None:
             await journeys.tell(client, owner, channel, "contribute.stale", respond)
             return
         await show_score(respond, lang, share, stage, str(value.get("tp", "")), replace=True)
     elif kind == "n":
         dedup = f"slack:contrib:{owner.workspace}:{owner.user_id}:{action.get('action_ts', '')}"
-        await record_score(journeys, client, owner, share, str(value.get("st", "")), str(value.get("tp", "")), int(value.get("n", 0)), lang, respond, dedup)
+        try:
+            score = int(value.get("n", 0))
+        except (TypeError, ValueError):
+            score = 0
+        await record_score(journeys, client, owner, share, str(value.get("st", "")), str(value.get("tp", "")), score, lang, respond, dedup)
     else:
         await journeys.tell(client, owner, channel, "contribute.stale", respond)

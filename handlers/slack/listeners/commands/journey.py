@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app import JourneyNotFound, OwnerKey, ShareDenied
+from app.outgoing import Outgoing
 from bot.events import Command, Start, command_name
-from handlers.service import OwnerKey
 from handlers.slack import render
-from handlers.slack.core import PLATFORM, Respond, SlackJourneys
+from handlers.slack.core import Respond, SlackJourneys
 from handlers.slack.listeners.actions import contribute as contrib
-from store.sharing import ShareDenied
 
 # Engine commands that may change the open question: its new question goes to the DM.
 MOVING = {"new", "start", "back", "skip", "open", "language", "forget", "cancel", "review", "todo", "survey", "results"}
@@ -66,53 +66,54 @@ async def run(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, 
     if sub not in MOVING | INFORMING:
         await journeys.tell(client, owner, channel, "help", respond)
         return
-    if await asyncio.to_thread(journeys.service.repo.language, owner) is None:
+    if await journeys.known_language(owner) is None:
         # Someone who never talked to the bot (a teammate, say): settle their language from their
         # Slack locale first, so the command is answered instead of a language question.
-        await journeys.handle(client, owner, Start(lang_hint=await journeys.locale(client, owner) or "en"))
-    replies = await journeys.handle(client, owner, Command(sub, arg))
+        async for _ in journeys.turn(client, owner, Start(lang_hint=await journeys.locale(client, owner) or "en")):
+            pass
+    items = journeys.turn(client, owner, Command(sub, arg))
     if sub in ("summary", "export"):
-        target = await delivery_channel(journeys, client, owner, channel, replies)
-        if target != channel and not in_dm:
-            await journeys.tell(client, owner, channel, "delivered_dm", respond)
-        await journeys.post_replies(client, owner, target, replies, respond=None if target == channel and in_dm else respond, skip_questions=not in_dm)
+        where = Delivery(journeys, client, owner, channel, respond)
+        await journeys.show(client, owner, channel, items, respond=None if in_dm else respond, skip_questions=not in_dm, target=where)
         return
     dm = await journeys.dm(client, owner)
-    await journeys.post_replies(
-        client,
-        owner,
-        dm,
-        replies,
-        respond=None if in_dm else respond,
-        skip_questions=(sub in INFORMING and not in_dm),
-    )
+    await journeys.show(client, owner, dm, items, respond=None if in_dm else respond, skip_questions=(sub in INFORMING and not in_dm))
 
 
 async def start(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, sub: str, respond: Respond | None) -> None:
     """Start or resume the interview in the DM (conversations.open + chat.postMessage)."""
     dm = await journeys.dm(client, owner)
     hint = await journeys.locale(client, owner)
-    known_lang = await asyncio.to_thread(journeys.service.repo.language, owner)
-    if sub == "new" and known_lang:
-        replies = await journeys.handle(client, owner, Command("new"))
-    else:
-        replies = await journeys.handle(client, owner, Start(lang_hint=hint))
+    known_lang = await journeys.known_language(owner)
+    event = Command("new") if sub == "new" and known_lang else Start(lang_hint=hint)
     if respond is not None:
         await journeys.tell(client, owner, dm, "dm_opened", respond)
-    await journeys.post_replies(client, owner, dm, replies)
+    await journeys.show(client, owner, dm, journeys.turn(client, owner, event))
 
 
-async def delivery_channel(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, replies: list[Any]) -> str:
-    """Summaries land where they were asked for when that is the DM or a channel the journey is shared
-    with (the bot is in it and teammates may see it); otherwise in the DM."""
-    if channel.startswith("D"):
-        return channel
-    journey_ids = {r.journey_id for r in replies if r.type in ("summary", "export") and r.journey_id is not None}
-    for journey_id in journey_ids:
-        shares = await asyncio.to_thread(journeys.sharing.shares_of_journey, journey_id)
-        if any(s.channel_id == channel and s.workspace == owner.workspace for s in shares):
-            return channel
-    return await journeys.dm(client, owner)
+class Delivery:
+    """Where a summary or an export lands: where it was asked for when that is the DM or a channel the
+    journey is shared with (the bot is in it and teammates may see it); otherwise in the owner's DM,
+    with a note in the channel."""
+
+    def __init__(self, journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, respond: Respond) -> None:
+        self.journeys, self.client, self.owner, self.channel, self.respond = journeys, client, owner, channel, respond
+        self.chosen: dict[int | None, str] = {}
+
+    async def __call__(self, item: Outgoing) -> str:
+        journey_id = item.journey_id
+        if journey_id not in self.chosen:
+            self.chosen[journey_id] = await self._pick(journey_id)
+        return self.chosen[journey_id]
+
+    async def _pick(self, journey_id: int | None) -> str:
+        if self.channel.startswith("D"):
+            return self.channel
+        if journey_id is not None and await asyncio.to_thread(self.journeys.app.team.shared_in, self.owner, journey_id, self.channel):
+            return self.channel
+        dm = await self.journeys.dm(self.client, self.owner)
+        await self.journeys.tell(self.client, self.owner, self.channel, "delivered_dm", self.respond)
+        return dm
 
 
 async def share(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, arg: str, respond: Respond) -> None:
@@ -121,7 +122,7 @@ async def share(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey
         await journeys.tell(client, owner, "", "share.usage", respond)
         return
     target = match.group(1)
-    journey_id = await asyncio.to_thread(journeys.service.repo.current_journey_id, owner)
+    journey_id = await asyncio.to_thread(journeys.app.current_journey_id, owner)
     if journey_id is None:
         await journeys.tell(client, owner, "", "share.no_journey", respond)
         return
@@ -133,12 +134,12 @@ async def share(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey
         await journeys.tell(client, owner, "", "share.owner_not_member", respond, channel=target)
         return
     try:
-        info, created = await asyncio.to_thread(journeys.sharing.share, PLATFORM, owner.workspace, owner.user_id, journey_id, target)
-    except ShareDenied:
+        shared = await asyncio.to_thread(journeys.app.team.share, owner, target, journey_id)
+    except (ShareDenied, JourneyNotFound):
         await journeys.tell(client, owner, "", "share.no_journey", respond)
         return
-    title = render.escape(info.title)
-    if not created:
+    title = render.escape(shared.share.title)
+    if not shared.created:
         await journeys.tell(client, owner, "", "share.already", respond, title=title, channel=target)
         return
     await journeys.tell(client, owner, "", "share.done", respond, title=title, channel=target)

@@ -1,4 +1,5 @@
-"""Answers typed in the DM (message.im). Bot messages, edits and other subtypes are ignored."""
+"""Answers typed in the DM (message.im), and customers' survey answers shared there as a CSV file.
+Bot messages, edits and other subtypes are ignored."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,9 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-import asyncio
-
-from bot.events import Command, Start, Text
+from app import OwnerKey
+from bot.events import Command, Event, Start, Text
+from handlers.kit.intake import MAX_CSV_BYTES, FileRejected
 from handlers.slack import render
 from handlers.slack.core import SlackJourneys
 
@@ -17,8 +18,8 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
     @app.event("message")
     async def direct_message(ack: Any, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        csv_file = _shared_csv(event)
-        if event.get("channel_type") != "im" or (event.get("subtype") and csv_file is None) or event.get("bot_id") or not event.get("user"):
+        shared = _shared_file(event)
+        if event.get("channel_type") != "im" or (event.get("subtype") and shared is None) or event.get("bot_id") or not event.get("user"):
             return
         team = body.get("team_id") or event.get("team", "")
         owner = journeys.owner(team, event["user"])
@@ -27,33 +28,34 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
         text = render.unescape(event.get("text") or "")
         # Slack re-delivers an event it thinks failed (X-Slack-Retry-Num) with the same event_id.
         dedup = f"slack:{body.get('event_id')}" if body.get("event_id") else None
-
-        async def work() -> None:
-            known = await asyncio.to_thread(journeys.service.repo.language, owner)
-            if known is None:
-                # A first message without /journey: greet in the user's Slack language and ask the first question.
-                hint = await journeys.locale(client, owner)
-                replies = await journeys.handle(client, owner, Start(lang_hint=hint), dedup_key=dedup)
-            elif csv_file is not None:
-                # customers' survey answers as a CSV file: its text is what /results takes
-                content = await journeys.download(client, csv_file)
-                replies = await journeys.handle(client, owner, Command("results", content), dedup_key=dedup)
-            else:
-                replies = await journeys.handle(client, owner, Text(text), dedup_key=dedup)
-            await journeys.post_replies(client, owner, channel, replies)
-
-        journeys.spawn_for(owner, journeys.guarded(client, owner, channel, work()))
+        journeys.spawn_for(owner, journeys.guarded(client, owner, channel, work(journeys, client, owner, channel, text, shared, dedup)))
 
 
-MAX_CSV_BYTES = 1_000_000
+async def work(
+    journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, text: str, shared: dict[str, Any] | None, dedup: str | None
+) -> None:
+    event: Event
+    if await journeys.known_language(owner) is None:
+        # A first message without /journey: greet in the user's Slack language and ask the first question.
+        event = Start(lang_hint=await journeys.locale(client, owner))
+    elif shared is not None:
+        # customers' survey answers as a CSV file: its text is what /results takes
+        try:
+            content = await journeys.read_csv(client, shared)
+        except FileRejected as exc:
+            limit = f"{MAX_CSV_BYTES / 1_000_000:g} MB"
+            await journeys.tell(client, owner, channel, f"file.{exc.reason}", None, limit=limit)
+            return
+        event = Command("results", content)
+    else:
+        event = Text(text)
+    await journeys.show(client, owner, channel, journeys.turn(client, owner, event, dedup_key=dedup))
 
 
-def _shared_csv(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The CSV file of a file_share message, if it is one (and not too large)."""
+def _shared_file(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The file of a file_share message (its first CSV, else its first file), if it is one."""
     if event.get("subtype") != "file_share":
         return None
-    for file in event.get("files") or []:
-        name = str(file.get("name") or "").lower()
-        if (name.endswith(".csv") or file.get("filetype") == "csv") and int(file.get("size") or 0) <= MAX_CSV_BYTES:
-            return file
-    return None
+    files = [f for f in event.get("files") or [] if isinstance(f, dict)]
+    csvs = [f for f in files if str(f.get("name") or "").lower().endswith(".csv") or f.get("filetype") == "csv"]
+    return (csvs or files or [None])[0]
