@@ -17,10 +17,10 @@ from sqlalchemy import select
 from bot.engine import Context
 from bot.events import Start, parse_input
 from bot.flow import default_flow, plan
-from handlers.service import JourneyService
+from app import Journeys
 from store.db import database_url
 from store.models import AnswerLog, Conversation, Journey, Owner
-from store.repository import OwnerKey, Repository
+from store.repository import OwnerKey, Store
 
 TEXT_STEPS = 14
 UNKNOWN_STEPS = 21
@@ -54,16 +54,16 @@ def interview_answers() -> tuple[list[str], list[str]]:
     return texts, unknowns
 
 
-def open_service(url: str, *, migrate: bool = True, pool_size: int = 5) -> JourneyService:
-    return JourneyService(Repository.open(database_url({"DATABASE_URL": url}), migrate=migrate, pool_size=pool_size))
+def open_journeys(url: str, *, migrate: bool = True, pool_size: int = 5) -> Journeys:
+    return Journeys(Store.open(database_url({"DATABASE_URL": url}), migrate=migrate, pool_size=pool_size))
 
 
-def send_all(service: JourneyService, owner: OwnerKey, lines: Sequence[str], dedup: Sequence[str | None] | None = None) -> list[tuple[str, list[str]]]:
+def send_all(journeys: Journeys, owner: OwnerKey, lines: Sequence[str], dedup: Sequence[str | None] | None = None) -> list[tuple[str, list[str]]]:
     """Send lines one by one; return (line, reply types) for each."""
     out = []
     for i, line in enumerate(lines):
         key = dedup[i] if dedup is not None else None
-        replies = service.handle(owner, parse_input(line), dedup_key=key)
+        replies = journeys.handle(owner, parse_input(line), dedup_key=key)
         out.append((line, [r.type for r in replies]))
     return out
 
@@ -77,23 +77,23 @@ def process_worker(url: str, me: int, senders: int, owners: list[tuple[str, str,
     (a platform redelivering an update to another process).
     """
     try:
-        service = open_service(url)  # every process migrates at once: the migration lock is tested too
+        journeys = open_journeys(url)  # every process migrates at once: the migration lock is tested too
         texts, unknowns = interview_answers()
         sent: list[tuple[str, list[str]]] = []
         barrier.wait()
         for raw in owners:  # both processes create the owners and conversations at once
-            start_in_english(service, OwnerKey(*raw))
+            start_in_english(journeys, OwnerKey(*raw))
         for raw in owners[:-1]:
             owner = OwnerKey(*raw)
             barrier.wait()
-            sent += send_all(service, owner, share(texts, senders, me))
+            sent += send_all(journeys, owner, share(texts, senders, me))
             barrier.wait()
-            sent += send_all(service, owner, share(unknowns, senders, me))
+            sent += send_all(journeys, owner, share(unknowns, senders, me))
         owner = OwnerKey(*owners[-1])
         barrier.wait()
         keys = [f"tg:{n}" for n in range(TEXT_STEPS)]
-        sent += send_all(service, owner, texts, dedup=keys)
-        service.close()
+        sent += send_all(journeys, owner, texts, dedup=keys)
+        journeys.close()
         results.put((me, "ok", sent))
     except BaseException as exc:  # the parent shows what failed
         import traceback
@@ -125,7 +125,7 @@ def run_processes(url: str, owners: list[tuple[str, str, str]], processes: int =
 
 
 # -- invariants ---------------------------------------------------------------------------------
-def conversation_record(repo: Repository, owner: OwnerKey) -> tuple[list[AnswerLog], dict[str, Any], Journey | None, Conversation]:
+def conversation_record(repo: Store, owner: OwnerKey) -> tuple[list[AnswerLog], dict[str, Any], Journey | None, Conversation]:
     with repo.sessions() as session:
         owner_row = session.scalar(
             select(Owner).where(Owner.channel == owner.channel, Owner.workspace == owner.workspace, Owner.user_id == owner.user_id)
@@ -140,7 +140,7 @@ def conversation_record(repo: Repository, owner: OwnerKey) -> tuple[list[AnswerL
     return log, dict(journey.answers) if journey else {}, journey, conversation
 
 
-def assert_every_answer_once_in_plan_order(repo: Repository, owner: OwnerKey, sent: Sequence[str], *, complete: bool) -> None:
+def assert_every_answer_once_in_plan_order(repo: Store, owner: OwnerKey, sent: Sequence[str], *, complete: bool) -> None:
     """No answer lost or doubled, no step skipped or answered twice, answers dict = the log."""
     log, answers, journey, conversation = conversation_record(repo, owner)
     raws = [row.raw for row in log]
@@ -160,5 +160,5 @@ def assert_every_answer_once_in_plan_order(repo: Repository, owner: OwnerKey, se
         assert conversation.state.get("cursor") == expected[len(steps)]
 
 
-def start_in_english(service: JourneyService, owner: OwnerKey) -> None:
-    service.handle(owner, Start(lang_hint="en"))
+def start_in_english(journeys: Journeys, owner: OwnerKey) -> None:
+    journeys.handle(owner, Start(lang_hint="en"))

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 
 from bot.events import Choice, Command, Text
-from handlers.service import JourneyService, OwnerKey
+from app import Journeys, OwnerKey
 from store.db import database_url
 from store.living import JourneyVersion, Reminder, SurveyResponse, Todo
-from store.repository import Repository
+from store.repository import Store
 from tests.conftest import TODAY
 from devkit.drive import type_lines
 from devkit.scripts import B2B_EN, BAKERY_NL
@@ -18,15 +18,15 @@ from devkit.scripts import B2B_EN, BAKERY_NL
 CARL = OwnerKey("terminal", "local", "carl")
 
 
-def finish(service: JourneyService, owner: OwnerKey = CARL, script: list[str] = B2B_EN) -> int:
-    replies = type_lines(service, owner, script)
+def finish(journeys: Journeys, owner: OwnerKey = CARL, script: list[str] = B2B_EN) -> int:
+    replies = type_lines(journeys, owner, script)
     assert [r.type for r in replies[-2:]] == ["done", "summary"]
-    return service.repo.current_journey_id(owner)
+    return journeys.store.current_journey_id(owner)
 
 
-def test_completion_saves_version_one_and_schedules_the_review(service: JourneyService):
-    journey_id = finish(service)
-    with service.repo.sessions() as session:
+def test_completion_saves_version_one_and_schedules_the_review(journeys: Journeys):
+    journey_id = finish(journeys)
+    with journeys.store.sessions() as session:
         versions = session.scalars(select(JourneyVersion).where(JourneyVersion.journey_id == journey_id)).all()
         reminder = session.scalar(select(Reminder).where(Reminder.journey_id == journey_id))
     assert [v.number for v in versions] == [1]
@@ -37,33 +37,33 @@ def test_completion_saves_version_one_and_schedules_the_review(service: JourneyS
 
 def test_a_reminder_due_while_the_bot_was_down_is_sent_once(db_url: str):
     url = database_url({"DATABASE_URL": db_url})
-    first = JourneyService(Repository.open(url), today=lambda: TODAY)
+    first = Journeys(Store.open(url), today=lambda: TODAY)
     journey_id = finish(first)
     assert first.reminders("terminal") == []  # not due yet
     # the bot was down while the reminder fell due
-    with first.repo.sessions.begin() as session:
+    with first.store.sessions.begin() as session:
         session.execute(update(Reminder).values(due_at=datetime.now(timezone.utc) - timedelta(days=3)))
     first.close()
     # two processes come back at once and both look for due reminders
-    one = JourneyService(Repository.open(url), today=lambda: TODAY)
-    two = JourneyService(Repository.open(url), today=lambda: TODAY)
+    one = Journeys(Store.open(url), today=lambda: TODAY)
+    two = Journeys(Store.open(url), today=lambda: TODAY)
     claimed = one.reminders("terminal") + two.reminders("terminal") + one.reminders("terminal")
     assert len(claimed) == 1
-    owner, text = claimed[0]
+    owner, text = claimed[0].owner, claimed[0].text
     assert owner == CARL and "Northwind IT Advisory – Careful Carl" in text and "/review" in text
     assert one.reminders("telegram") == []
-    with one.repo.sessions() as session:
+    with one.store.sessions() as session:
         reminder = session.scalar(select(Reminder).where(Reminder.journey_id == journey_id))
     assert reminder.last_sent_at is not None
     one.close()
     two.close()
 
 
-def test_review_saves_a_second_version_with_a_correct_change_list(service: JourneyService):
-    journey_id = finish(service)
-    report = service.report(CARL, journey_id)
+def test_review_saves_a_second_version_with_a_correct_change_list(journeys: Journeys):
+    journey_id = finish(journeys)
+    report = asyncio.run(journeys.report(CARL, journey_id))
     first_improvement = next(t for t in report.todos if t.kind == "improvement")
-    start = service.handle(CARL, Command("review"))
+    start = journeys.handle(CARL, Command("review"))
     assert start[-1].step == "review:stage.discovery.touchpoints"
     answers = {
         "stage.discovery.touchpoints": "LinkedIn article, Webinar, Podcast interview",  # one touchpoint added
@@ -78,40 +78,40 @@ def test_review_saves_a_second_version_with_a_correct_change_list(service: Journ
             break
         item = question.step.split(":", 1)[1]
         if item in answers:
-            replies = service.handle(CARL, Text(answers[item]))
+            replies = journeys.handle(CARL, Text(answers[item]))
         else:
-            replies = service.handle(CARL, Choice("__keep__", question.step))
+            replies = journeys.handle(CARL, Choice("__keep__", question.step))
     # the new touchpoint still needs its channel, feeling, pain and team: the interview asks them
     assert replies[-1].step == "stage.discovery.tp3.channel", replies[-1]
-    type_lines(service, CARL, ["social", "5", "/skip", "marketing"], start=False)
-    with service.repo.sessions() as session:
+    type_lines(journeys, CARL, ["social", "5", "/skip", "marketing"], start=False)
+    with journeys.store.sessions() as session:
         numbers = session.scalars(select(JourneyVersion.number).where(JourneyVersion.journey_id == journey_id)).all()
     assert sorted(numbers) == [1, 2]
-    report = service.report(CARL, journey_id)
+    report = asyncio.run(journeys.report(CARL, journey_id))
     assert report.changes[0].startswith("Changes since version 1")
     assert "▲ “Written proposal” (Proposal): feeling 2 → 4" in report.changes
     assert "+ new touchpoint “Podcast interview” (Discovery)" in report.changes
     assert "− touchpoint “Sales call” (Proposal) is gone" in report.changes
     assert f"✔ done: {first_improvement.title}" in report.changes
-    markdown = service.export(CARL, journey_id).markdown
+    markdown = asyncio.run(journeys.export(CARL, journey_id)).data.decode("utf-8")
     assert "## What changed" in markdown and "Podcast interview" in markdown
 
 
-def test_survey_answers_from_csv_produce_the_comparison(service: JourneyService):
-    journey_id = finish(service, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
+def test_survey_answers_from_csv_produce_the_comparison(journeys: Journeys):
+    journey_id = finish(journeys, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
     baker = OwnerKey("terminal", "local", "baker")
-    survey = service.handle(baker, Command("survey"))
+    survey = journeys.handle(baker, Command("survey"))
     text = survey[0].text
     assert "1. Hoe voelde je je tijdens “Overweging”" in text and "5. Wat had het voor jou beter gemaakt?" in text
     keys = survey[0].data["survey"]
     assert keys == ["overweging", "ophalen-en-proeven", "terugkomen", "_overall"]
-    bad = service.handle(baker, Command("results", "vraag1,vraag2,vraag3,totaal\n4,9,3,4"))
+    bad = journeys.handle(baker, Command("results", "vraag1,vraag2,vraag3,totaal\n4,9,3,4"))
     assert bad[0].type == "error" and "Regel 2" in bad[0].text and "“9”" in bad[0].text
-    assert service.repo.count_rows(SurveyResponse) == 0
+    assert journeys.store.count_rows(SurveyResponse) == 0
     csv_text = "Overweging,Ophalen,Terugkomen,Totaal,Opmerking\n2,1,2,3,Te lang wachten\n1,1,,2,\n3,1,1,3,\"Aardig, maar traag\"\n"
-    saved = service.handle(baker, Command("results", csv_text))
+    saved = journeys.handle(baker, Command("results", csv_text))
     assert saved[0].type == "info" and saved[0].data["survey_saved"] == 3
-    report = service.report(baker, journey_id)
+    report = asyncio.run(journeys.report(baker, journey_id))
     checks = {c.stage: c for c in report.customer_check}
     assert checks["Overweging"].customers == 2.0 and checks["Overweging"].owner == 2.5 and checks["Overweging"].responses == 3
     assert checks["Ophalen en proeven"].customers == 1.0
@@ -119,37 +119,37 @@ def test_survey_answers_from_csv_produce_the_comparison(service: JourneyService)
     assert checks[""].customers == 2.7
     # customers are less positive than the owner about picking up the cake
     assert any(i.title.startswith("Klanten zijn minder positief over ‘Ophalen en proeven’") for i in report.improvements)
-    markdown = service.export(baker, journey_id).markdown
-    assert "| Ophalen en proeven | 2.0 | 1.0 | 3 |" in markdown
+    markdown = asyncio.run(journeys.export(baker, journey_id)).data.decode("utf-8")
+    assert "Ophalen en proeven" in markdown and "| 2.0 | 1.0 | 3 |" in markdown, markdown
     # pasting lines after /results works too
-    ask = service.handle(baker, Command("results"))
+    ask = journeys.handle(baker, Command("results"))
     assert ask[-1].step == "meta.survey"
-    more = service.handle(baker, Text("5,5,5,5"))
+    more = journeys.handle(baker, Text("5,5,5,5"))
     assert more[0].data["survey_saved"] == 1
 
 
 def test_todo_state_survives_a_restart(db_url: str):
     url = database_url({"DATABASE_URL": db_url})
-    service = JourneyService(Repository.open(url), today=lambda: TODAY)
-    journey_id = finish(service)
-    empty = service.handle(CARL, Command("todo"))
+    journeys = Journeys(Store.open(url), today=lambda: TODAY)
+    journey_id = finish(journeys)
+    empty = journeys.handle(CARL, Command("todo"))
     assert empty[0].text.startswith("No to-dos yet")
-    asyncio.run(service.areport(CARL, journey_id))
-    listing = service.handle(CARL, Command("todo"))
+    asyncio.run(journeys.report(CARL, journey_id))
+    listing = journeys.handle(CARL, Command("todo"))
     ids = listing[0].data["todos"]
     assert len(ids) >= 5 and "[open]" in listing[0].text
-    done = service.handle(CARL, Command("todo", f"{ids[0]} done"))
+    done = journeys.handle(CARL, Command("todo", f"{ids[0]} done"))
     assert done[0].text.startswith("Marked") and done[0].text.endswith("as done.")
-    service.handle(CARL, Command("todo", f"{ids[1]} gepland"))
-    bad = service.handle(CARL, Command("todo", f"{ids[1]} someday"))
+    journeys.handle(CARL, Command("todo", f"{ids[1]} gepland"))
+    bad = journeys.handle(CARL, Command("todo", f"{ids[1]} someday"))
     assert bad[0].type == "error"
     other = OwnerKey("terminal", "local", "mallory")
-    type_lines(service, other, ["en", "Mallory's"])
-    assert service.handle(other, Command("todo", f"{ids[2]} dropped"))[0].type == "error"
-    service.close()
+    type_lines(journeys, other, ["en", "Mallory's"])
+    assert journeys.handle(other, Command("todo", f"{ids[2]} dropped"))[0].type == "error"
+    journeys.close()
 
-    restarted = JourneyService(Repository.open(url), today=lambda: TODAY)
-    with restarted.repo.sessions() as session:
+    restarted = Journeys(Store.open(url), today=lambda: TODAY)
+    with restarted.store.sessions() as session:
         statuses = {t.id: t.status for t in session.scalars(select(Todo))}
     assert statuses[ids[0]] == "done" and statuses[ids[1]] == "planned" and statuses[ids[2]] == "open"
     listing = restarted.handle(CARL, Command("todo"))

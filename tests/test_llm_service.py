@@ -1,4 +1,4 @@
-"""The LLM writer behind the service facade: the summaries cache, token accounting and `stats`."""
+"""The LLM writer behind the journeys facade: the summaries cache, token accounting and `stats`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from bot.flow import stage_slugs, touchpoint_key
 from bot.llm_writer import LLMWriter, RetryPolicy
-from handlers.service import JourneyService, writer_from_env
+from app import Journeys
+from app.reports import writer_from_env
 from store.models import Journey, Owner, Summary
-from store.repository import OwnerKey, Repository
+from store.repository import OwnerKey, Store
 from store.stats import format_stats, summary_stats
 from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Reply
 from devkit.llm_support import TODAY, bakery_answers, good_llm_report
@@ -29,8 +30,8 @@ async def fake() -> AsyncIterator[FakeOpenAI]:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Iterator[Repository]:
-    repository = Repository.open(f"sqlite:///{tmp_path / 'journeybot.db'}")
+def repo(tmp_path: Path) -> Iterator[Store]:
+    repository = Store.open(f"sqlite:///{tmp_path / 'journeybot.db'}")
     yield repository
     repository.close()
 
@@ -51,7 +52,7 @@ def llm_writer(fake: FakeOpenAI, model: str = MODEL) -> LLMWriter:
     )
 
 
-def add_journey(repo: Repository, lang: str = "en") -> int:
+def add_journey(repo: Store, lang: str = "en") -> int:
     def work(session) -> int:
         owner = session.scalar(select(Owner).where(Owner.user_id == OWNER.user_id))
         if owner is None:
@@ -63,43 +64,43 @@ def add_journey(repo: Repository, lang: str = "en") -> int:
         session.flush()
         return journey.id
 
-    return repo.transaction(work)
+    return repo.write(work)
 
 
-def change_answer(repo: Repository, journey_id: int, key: str, value: object) -> None:
+def change_answer(repo: Store, journey_id: int, key: str, value: object) -> None:
     def work(session) -> None:
         journey = session.get(Journey, journey_id)
         journey.answers = {**journey.answers, key: {"v": value, "s": "ok"}}
 
-    repo.transaction(work)
+    repo.write(work)
 
 
-def summaries(repo: Repository) -> list[Summary]:
-    return repo.transaction(lambda session: list(session.scalars(select(Summary).order_by(Summary.id))))
+def summaries(repo: Store) -> list[Summary]:
+    return repo.write(lambda session: list(session.scalars(select(Summary).order_by(Summary.id))))
 
 
-async def test_same_answers_are_served_from_the_cache_and_a_change_calls_again(fake: FakeOpenAI, repo: Repository) -> None:
-    service = JourneyService(repo, llm_writer(fake), today=lambda: TODAY)
+async def test_same_answers_are_served_from_the_cache_and_a_change_calls_again(fake: FakeOpenAI, repo: Store) -> None:
+    journeys = Journeys(repo, llm_writer(fake), today=lambda: TODAY)
     journey_id = add_journey(repo)
     fake.default = Reply.json_content(good_llm_report())
 
-    first = await service.areport(OWNER, journey_id)
+    first = await journeys.report(OWNER, journey_id)
     assert fake.calls == 1 and first.generator == f"llm:{MODEL}"
 
-    again = await service.areport(OWNER, journey_id)
+    again = await journeys.report(OWNER, journey_id)
     assert fake.calls == 1, "same answers, prompt version and model: no call"
     assert again == first
 
     stages = bakery_answers()["journey.stages"]["v"]
     slug = stage_slugs(stages)[2]
     change_answer(repo, journey_id, touchpoint_key(slug, 2, "touchpoint.pain"), "waits 45 minutes at the counter")
-    changed = await service.areport(OWNER, journey_id)
+    changed = await journeys.report(OWNER, journey_id)
     assert fake.calls == 2, "a changed answer: a new call"
     assert changed.generator == f"llm:{MODEL}"
 
     # another model is another cache entry
-    other = JourneyService(repo, llm_writer(fake, model="gpt-other"), today=lambda: TODAY)
-    await other.areport(OWNER, journey_id)
+    other = Journeys(repo, llm_writer(fake, model="gpt-other"), today=lambda: TODAY)
+    await other.report(OWNER, journey_id)
     assert fake.calls == 3
 
     rows = summaries(repo)
@@ -109,46 +110,46 @@ async def test_same_answers_are_served_from_the_cache_and_a_change_calls_again(f
     assert not any(r.fallback for r in rows)
 
 
-async def test_a_fallback_is_stored_but_never_served_from_the_cache(fake: FakeOpenAI, repo: Repository) -> None:
-    service = JourneyService(repo, llm_writer(fake), today=lambda: TODAY)
+async def test_a_fallback_is_stored_but_never_served_from_the_cache(fake: FakeOpenAI, repo: Store) -> None:
+    journeys = Journeys(repo, llm_writer(fake), today=lambda: TODAY)
     journey_id = add_journey(repo)
     fake.push(Reply.server_error(), Reply.server_error(), Reply.server_error())
 
-    report = await service.areport(OWNER, journey_id)
+    report = await journeys.report(OWNER, journey_id)
     assert fake.calls == 3 and report.generator == "coach" and "could not be reached" in report.notice
 
     fake.push(Reply.json_content(good_llm_report()))
-    report = await service.areport(OWNER, journey_id)
+    report = await journeys.report(OWNER, journey_id)
     assert fake.calls == 4 and report.generator == f"llm:{MODEL}" and report.notice == ""
 
     # and now it is cached
-    await service.areport(OWNER, journey_id)
+    await journeys.report(OWNER, journey_id)
     assert fake.calls == 4
 
     rows = summaries(repo)
     assert [(r.fallback, r.calls) for r in rows] == [(True, 3), (False, 1)]
 
 
-async def test_export_markdown_carries_the_llm_texts(fake: FakeOpenAI, repo: Repository) -> None:
-    service = JourneyService(repo, llm_writer(fake), today=lambda: TODAY)
+async def test_export_markdown_carries_the_llm_texts(fake: FakeOpenAI, repo: Store) -> None:
+    journeys = Journeys(repo, llm_writer(fake), today=lambda: TODAY)
     journey_id = add_journey(repo)
     fake.push(Reply.json_content(good_llm_report()))
-    export = await service.aexport(OWNER, journey_id)
-    text = export.markdown.replace("\\", "")
+    export = await journeys.export(OWNER, journey_id)
+    text = export.data.decode("utf-8").replace("\\", "")
     assert "Sanne plans her wedding on her phone" in text and "Make the deposit painless" in text
-    assert "```mermaid" in export.markdown
+    assert "```mermaid" in export.data.decode("utf-8")
     assert fake.calls == 1
 
 
-async def test_stats_count_calls_tokens_and_fallbacks(fake: FakeOpenAI, repo: Repository) -> None:
-    service = JourneyService(repo, llm_writer(fake), today=lambda: TODAY)
+async def test_stats_count_calls_tokens_and_fallbacks(fake: FakeOpenAI, repo: Store) -> None:
+    journeys = Journeys(repo, llm_writer(fake), today=lambda: TODAY)
     first = add_journey(repo)
     second = add_journey(repo, "nl")
     fake.push(Reply.rate_limited(retry_after=0), Reply.json_content(good_llm_report()))
-    await service.areport(OWNER, first)
+    await journeys.report(OWNER, first)
     fake.push(Reply.text_content("OK"), Reply.text_content("OK"))
-    await service.areport(OWNER, second)
-    await service.areport(OWNER, first)  # cached: no row, no call
+    await journeys.report(OWNER, second)
+    await journeys.report(OWNER, first)  # cached: no row, no call
     assert fake.calls == 4
 
     stats = summary_stats(repo.engine)
@@ -162,7 +163,7 @@ async def test_stats_count_calls_tokens_and_fallbacks(fake: FakeOpenAI, repo: Re
     assert stats.as_dict()["total"]["fallbacks"] == 1
 
 
-def test_stats_on_an_empty_database(repo: Repository) -> None:
+def test_stats_on_an_empty_database(repo: Store) -> None:
     stats = summary_stats(repo.engine)
     assert stats.rows == [] and stats.total().calls == 0
     assert format_stats(stats) == "No summaries written yet."
@@ -176,10 +177,10 @@ def test_service_picks_the_writer_from_the_environment() -> None:
     assert writer_from_env({"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}, lambda: TODAY).name.startswith("llm:")
 
 
-async def test_journeybot_stats_command(fake: FakeOpenAI, repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    service = JourneyService(repo, llm_writer(fake), today=lambda: TODAY)
+async def test_journeybot_stats_command(fake: FakeOpenAI, repo: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    journeys = Journeys(repo, llm_writer(fake), today=lambda: TODAY)
     fake.push(Reply.json_content(good_llm_report()))
-    await service.areport(OWNER, add_journey(repo))
+    await journeys.report(OWNER, add_journey(repo))
 
     from handlers.cli import main
 

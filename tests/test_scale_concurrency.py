@@ -18,7 +18,7 @@ from tests.scale_support import (
     TEXT_STEPS,
     assert_every_answer_once_in_plan_order,
     interview_answers,
-    open_service,
+    open_journeys,
     run_processes,
     send_all,
     share,
@@ -33,22 +33,22 @@ def test_two_processes_answer_the_same_conversations_at_once(db_url: str) -> Non
     sent = run_processes(db_url, owners, processes=2)
     assert not any("error" in types for _, types in sent), [s for s in sent if "error" in s[1]]
 
-    service = open_service(db_url, migrate=False)
+    journeys = open_journeys(db_url, migrate=False)
     try:
         texts, unknowns = interview_answers()
         for raw in owners[:-1]:
-            assert_every_answer_once_in_plan_order(service.repo, OwnerKey(*raw), texts + unknowns, complete=True)
+            assert_every_answer_once_in_plan_order(journeys.store, OwnerKey(*raw), texts + unknowns, complete=True)
         # the same 14 events went to both processes with the same keys: each recorded once
-        assert_every_answer_once_in_plan_order(service.repo, OwnerKey(*owners[-1]), texts, complete=False)
+        assert_every_answer_once_in_plan_order(journeys.store, OwnerKey(*owners[-1]), texts, complete=False)
         answered = [types for line, types in sent if line in texts]
         assert sum(1 for types in answered if types == []) == TEXT_STEPS, "not exactly one of each pair was a duplicate"
     finally:
-        service.close()
+        journeys.close()
 
 
 @pytest.mark.parametrize("threads", [8])
 def test_many_threads_answer_one_conversation(db_url: str, threads: int) -> None:
-    service = open_service(db_url, pool_size=threads)
+    journeys = open_journeys(db_url, pool_size=threads)
     try:
         for round_ in range(2):
             owner = OwnerKey("slack", "T1", f"threads-{round_}")
@@ -57,37 +57,37 @@ def test_many_threads_answer_one_conversation(db_url: str, threads: int) -> None
 
             def sender(me: int) -> list[tuple[str, list[str]]]:
                 barrier.wait()
-                start_in_english(service, owner)  # every thread creates the owner at once
+                start_in_english(journeys, owner)  # every thread creates the owner at once
                 barrier.wait()
-                out = send_all(service, owner, share(texts, threads, me))
+                out = send_all(journeys, owner, share(texts, threads, me))
                 barrier.wait()  # all free-text steps are behind us before "I don't know" starts
-                return out + send_all(service, owner, share(unknowns, threads, me))
+                return out + send_all(journeys, owner, share(unknowns, threads, me))
 
             with ThreadPoolExecutor(threads) as pool:
                 results = [item for part in pool.map(sender, range(threads)) for item in part]
             errors = [r for r in results if "error" in r[1]]
             assert not errors, errors
-            assert_every_answer_once_in_plan_order(service.repo, owner, texts + unknowns, complete=True)
+            assert_every_answer_once_in_plan_order(journeys.store, owner, texts + unknowns, complete=True)
     finally:
-        service.close()
+        journeys.close()
 
 
 def test_racing_redeliveries_in_threads_are_recorded_once(db_url: str) -> None:
-    service = open_service(db_url, pool_size=8)
+    journeys = open_journeys(db_url, pool_size=8)
     try:
         owner = OwnerKey("telegram", "", "redelivery-threads")
-        start_in_english(service, owner)
+        start_in_english(journeys, owner)
         texts, _ = interview_answers()
         keys = [f"tg:{n}" for n in range(TEXT_STEPS)]
         barrier = threading.Barrier(4, timeout=60)
 
         def deliver(_: int) -> list[tuple[str, list[str]]]:
             barrier.wait()
-            return send_all(service, owner, texts, dedup=keys)
+            return send_all(journeys, owner, texts, dedup=keys)
 
         with ThreadPoolExecutor(4) as pool:
             results = [item for part in pool.map(deliver, range(4)) for item in part]
         assert sum(1 for _, types in results if types) == TEXT_STEPS
-        assert_every_answer_once_in_plan_order(service.repo, owner, texts, complete=False)
+        assert_every_answer_once_in_plan_order(journeys.store, owner, texts, complete=False)
     finally:
-        service.close()
+        journeys.close()

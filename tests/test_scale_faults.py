@@ -23,7 +23,7 @@ from store.models import AnswerLog, Owner
 from store.repository import OwnerKey
 from devkit.drive import type_lines
 from tests.jsonl_chat import JsonlChat
-from tests.scale_support import open_service
+from tests.scale_support import open_journeys
 from devkit.scripts import B2B_EN
 
 pytestmark = pytest.mark.timeout(240)
@@ -34,18 +34,18 @@ STORE_DOWN = {prompts.say(lang, "messages", "errors.store_down") for lang in pro
 def reference_run(url: str, script: list[str]) -> tuple[list[tuple[str, str]], list[int], list[str]]:
     """The script typed in-process once: the full log, how many log rows exist after each line,
     and the step asked after each line (index 0 = before the first line)."""
-    service = open_service(url)
+    journeys = open_journeys(url)
     owner = OwnerKey("terminal", "local", "reference")
-    replies = service.handle(owner, Start())
+    replies = journeys.handle(owner, Start())
     asked = [replies[-1].step]
     rows_after = [0]
     for n in range(1, len(script) + 1):
-        out = type_lines(service, owner, script[n - 1 : n], start=False)
+        out = type_lines(journeys, owner, script[n - 1 : n], start=False)
         questions = [r for r in out if r.type == "question"]
         asked.append(questions[-1].step if questions else None)
         rows_after.append(len(_log(url, "reference")))
     log = _log(url, "reference")
-    service.close()
+    journeys.close()
     return log, rows_after, asked
 
 
@@ -186,24 +186,24 @@ def test_postgres_going_away_mid_interview_and_coming_back(pg_url: str, tmp_path
 
 
 def test_service_says_store_down_in_the_owners_language_and_recovers(pg_url: str) -> None:
-    """The same through the service (what Telegram and Slack call): a Dutch owner hears it in Dutch."""
+    """The same through the journeys (what Telegram and Slack call): a Dutch owner hears it in Dutch."""
     name = pg_url.rsplit("/", 1)[1]
     admin = _admin(pg_url)
-    service = open_service(pg_url)
+    journeys = open_journeys(pg_url)
     owner = OwnerKey("telegram", "", "down-nl")
     try:
-        service.handle(owner, Start(lang_hint="nl"))
+        journeys.handle(owner, Start(lang_hint="nl"))
         _rename(admin, name, f"{name}_away")
         try:
-            replies = service.handle(owner, Text("Bakkerij Bart"), dedup_key="tg:1", lang_hint="nl")
+            replies = journeys.handle(owner, Text("Bakkerij Bart"), dedup_key="tg:1", lang_hint="nl")
             assert [r.type for r in replies] == ["error"]
             assert replies[0].text == prompts.say("nl", "messages", "errors.store_down")
         finally:
             _rename(admin, f"{name}_away", name)
-        replies = service.handle(owner, Text("Bakkerij Bart"), dedup_key="tg:1", lang_hint="nl")  # the platform retries
+        replies = journeys.handle(owner, Text("Bakkerij Bart"), dedup_key="tg:1", lang_hint="nl")  # the platform retries
         assert replies[-1].type == "question" and replies[-1].step == "business.sector"
-        assert service.handle(owner, Text("Bakkerij Bart"), dedup_key="tg:1") == []  # and once more: a duplicate
+        assert journeys.handle(owner, Text("Bakkerij Bart"), dedup_key="tg:1") == []  # and once more: a duplicate
     finally:
-        service.close()
+        journeys.close()
         admin.dispose()
     assert [raw for _, raw in _log(pg_url, "down-nl")] == ["Bakkerij Bart"]

@@ -1,14 +1,16 @@
 """Store round trips on SQLite and PostgreSQL: answers, projection, log, isolation, dedup, forget."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.events import Command, Start, Text
-from handlers.service import JourneyService, OwnerKey
+from app import Journeys, OwnerKey
 from store.db import database_url
 from store.models import AnswerLog, Business, Conversation, Journey, Owner, Persona, ProcessedEvent, Stage, Summary, Touchpoint
-from store.repository import JourneyNotFound, Repository
+from store.repository import JourneyNotFound, Store
 from devkit.drive import type_lines
 from devkit.scripts import B2B_EN, BAKERY_NL
 
@@ -16,7 +18,7 @@ ALICE = OwnerKey("telegram", "", "1001")
 BOB = OwnerKey("slack", "T1", "U2")
 
 
-def count(repo: Repository, model, **where) -> int:
+def count(repo: Store, model, **where) -> int:
     return repo.count_rows(model, **where)
 
 
@@ -27,14 +29,14 @@ def test_database_url_picks_the_driver():
     assert database_url({}).startswith("sqlite:///") and database_url({}).endswith("journeybot.db")
 
 
-def test_full_journey_round_trip(service: JourneyService):
-    repo = service.repo
-    type_lines(service, ALICE, BAKERY_NL)
+def test_full_journey_round_trip(journeys: Journeys):
+    repo = journeys.store
+    type_lines(journeys, ALICE, BAKERY_NL)
     assert count(repo, Journey) == 1
     with repo.sessions() as session:
         journey = session.scalar(select(Journey))
         assert journey.complete and journey.title == "Bakkerij De Korenschoof – Feestende Fenna"
-        assert journey.goal == "Meer herhaalaankopen" and journey.answered == journey.total
+        assert journey.goal == "repeat" and journey.answered == journey.total
         persona = session.get(Persona, journey.persona_id)
         assert persona.name == "Feestende Fenna" and persona.channels == ["instagram", "whatsapp", "word_of_mouth", "google"]
         assert persona.sources == ["interviews", "gut"]
@@ -53,105 +55,105 @@ def test_full_journey_round_trip(service: JourneyService):
 
 
 def test_answers_survive_a_new_repository(db_url: str):
-    first = Repository.open(database_url({"DATABASE_URL": db_url}))
-    service = JourneyService(first)
-    type_lines(service, ALICE, ["en", "Bakery Bart", "1"])
+    first = Store.open(database_url({"DATABASE_URL": db_url}))
+    journeys = Journeys(first)
+    type_lines(journeys, ALICE, ["en", "Bakery Bart", "1"])
     first.close()
-    second = JourneyService(Repository.open(database_url({"DATABASE_URL": db_url})))
+    second = Journeys(Store.open(database_url({"DATABASE_URL": db_url})))
     replies = second.handle(ALICE, Start())
     assert replies[0].text.startswith("Welcome back") and replies[-1].step == "journey.goal"
     second.close()
 
 
-def test_back_keeps_the_log_append_only(service: JourneyService):
-    type_lines(service, ALICE, ["en", "Bakery Bart", "/back", "Bakery Bert"])
-    with service.repo.sessions() as session:
+def test_back_keeps_the_log_append_only(journeys: Journeys):
+    type_lines(journeys, ALICE, ["en", "Bakery Bart", "/back", "Bakery Bert"])
+    with journeys.store.sessions() as session:
         rows = session.execute(select(AnswerLog.step, AnswerLog.raw).order_by(AnswerLog.id)).all()
     assert [(r.step, r.raw) for r in rows] == [("business.name", "Bakery Bart"), ("business.name", "Bakery Bert")]
-    journey_id = service.repo.current_journey_id(ALICE)
-    assert service.view(ALICE, journey_id).business_name == "Bakery Bert"
+    journey_id = journeys.store.current_journey_id(ALICE)
+    assert journeys.view(ALICE, journey_id).business_name == "Bakery Bert"
 
 
-def test_owners_never_see_each_other(service: JourneyService):
-    type_lines(service, ALICE, ["en", "Alice's Bakery"])
-    alice_journey = service.repo.current_journey_id(ALICE)
-    type_lines(service, BOB, ["en", "Bob's Garage"])
+def test_owners_never_see_each_other(journeys: Journeys):
+    type_lines(journeys, ALICE, ["en", "Alice's Bakery"])
+    alice_journey = journeys.store.current_journey_id(ALICE)
+    type_lines(journeys, BOB, ["en", "Bob's Garage"])
     with pytest.raises(JourneyNotFound):
-        service.view(BOB, alice_journey)
+        journeys.view(BOB, alice_journey)
     with pytest.raises(JourneyNotFound):
-        service.export(BOB, alice_journey)
-    replies = service.handle(BOB, Command("open", str(alice_journey)))
+        asyncio.run(journeys.export(BOB, alice_journey))
+    replies = journeys.handle(BOB, Command("open", str(alice_journey)))
     assert replies[0].type == "error"
-    listing = service.handle(BOB, Command("list"))
+    listing = journeys.handle(BOB, Command("list"))
     assert "Alice" not in listing[0].text and "Bob's Garage" in listing[0].text
     # same user id on another channel or workspace is another owner
     other = OwnerKey("slack", "T9", "U2")
-    assert service.repo.list_journeys(other) == []
+    assert journeys.store.list_journeys(other) == []
 
 
-def test_several_journeys_per_owner(service: JourneyService):
-    type_lines(service, ALICE, ["en", "Bakery Bart", "1", "leads", "a first order", "fresh bread daily", "/skip", "Brenda"])
-    first = service.repo.current_journey_id(ALICE)
-    replies = service.handle(ALICE, Command("new"))
+def test_several_journeys_per_owner(journeys: Journeys):
+    type_lines(journeys, ALICE, ["en", "Bakery Bart", "1", "leads", "a first order", "fresh bread daily", "/skip", "Brenda"])
+    first = journeys.store.current_journey_id(ALICE)
+    replies = journeys.handle(ALICE, Command("new"))
     assert replies[-1].step == "business.name"
-    service.handle(ALICE, Text("Bakery Bart"))
-    second = service.repo.current_journey_id(ALICE)
+    journeys.handle(ALICE, Text("Bakery Bart"))
+    second = journeys.store.current_journey_id(ALICE)
     assert second != first
-    assert [r.id for r in service.repo.list_journeys(ALICE)] == [first, second]
-    back = service.handle(ALICE, Command("open", str(first)))
+    assert [r.id for r in journeys.store.list_journeys(ALICE)] == [first, second]
+    back = journeys.handle(ALICE, Command("open", str(first)))
     assert back[-1].step == "persona.role" and "Brenda" in back[-1].text
-    assert service.repo.current_journey_id(ALICE) == first
-    with service.repo.sessions() as session:
+    assert journeys.store.current_journey_id(ALICE) == first
+    with journeys.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Business)) == 1  # same business reused
 
 
-def test_redelivered_event_is_recorded_once(service: JourneyService):
-    type_lines(service, ALICE, ["en"])
-    first = service.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:42")
-    again = service.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:42")
+def test_redelivered_event_is_recorded_once(journeys: Journeys):
+    type_lines(journeys, ALICE, ["en"])
+    first = journeys.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:42")
+    again = journeys.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:42")
     assert first and again == []
-    assert count(service.repo, AnswerLog) == 1
-    assert count(service.repo, ProcessedEvent) == 1
+    assert count(journeys.store, AnswerLog) == 1
+    assert count(journeys.store, ProcessedEvent) == 1
 
 
-def test_forget_leaves_no_rows(service: JourneyService):
-    type_lines(service, ALICE, BAKERY_NL[:25])
-    type_lines(service, BOB, ["en", "Bob's Garage"])
-    journey_id = service.repo.current_journey_id(ALICE)
-    service.handle(ALICE, Command("summary"))
+def test_forget_leaves_no_rows(journeys: Journeys):
+    type_lines(journeys, ALICE, BAKERY_NL[:25])
+    type_lines(journeys, BOB, ["en", "Bob's Garage"])
+    journey_id = journeys.store.current_journey_id(ALICE)
+    journeys.handle(ALICE, Command("summary"))
     import asyncio
 
-    asyncio.run(service.areport(ALICE, journey_id))
-    ask = service.handle(ALICE, Command("forget"))
+    asyncio.run(journeys.report(ALICE, journey_id))
+    ask = journeys.handle(ALICE, Command("forget"))
     assert ask[-1].step == "meta.forget"
-    done = service.handle(ALICE, Text("ja"))
+    done = journeys.handle(ALICE, Text("ja"))
     assert done[-1].type == "forgotten"
-    repo = service.repo
+    repo = journeys.store
     bob_only = {Owner: 1, Journey: 1, Persona: 1, Business: 1, Conversation: 1, AnswerLog: 1, Stage: 0, Touchpoint: 0, Summary: 0, ProcessedEvent: 0}
     assert {model: count(repo, model) for model in bob_only} == bob_only
-    assert service.repo.list_journeys(BOB)
+    assert journeys.store.list_journeys(BOB)
 
 
-def test_unicode_and_sql_looking_text_is_stored_exactly(service: JourneyService):
+def test_unicode_and_sql_looking_text_is_stored_exactly(journeys: Journeys):
     weird = "Robert'); DROP TABLE journeys;-- 🍰 שלום \u202e <b>&amp;</b> \x07 | `x`"
-    type_lines(service, ALICE, ["en", weird])
-    journey_id = service.repo.current_journey_id(ALICE)
-    assert service.view(ALICE, journey_id).business_name == weird.strip()
-    assert count(service.repo, Journey) == 1
+    type_lines(journeys, ALICE, ["en", weird])
+    journey_id = journeys.store.current_journey_id(ALICE)
+    assert journeys.view(ALICE, journey_id).business_name == weird.strip()
+    assert count(journeys.store, Journey) == 1
 
 
-def test_old_event_ids_are_pruned(service: JourneyService):
+def test_old_event_ids_are_pruned(journeys: Journeys):
     from datetime import datetime, timedelta, timezone
 
     from sqlalchemy import update
 
-    type_lines(service, ALICE, ["en"])
-    service.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:1")
-    service.handle(ALICE, Text("1"), dedup_key="tg:2")
-    with service.repo.sessions.begin() as session:
+    type_lines(journeys, ALICE, ["en"])
+    journeys.handle(ALICE, Text("Bakery Bart"), dedup_key="tg:1")
+    journeys.handle(ALICE, Text("1"), dedup_key="tg:2")
+    with journeys.store.sessions.begin() as session:
         session.execute(update(ProcessedEvent).where(ProcessedEvent.key == "tg:1").values(created_at=datetime.now(timezone.utc) - timedelta(days=8)))
-    service.reminders("telegram")
-    with service.repo.sessions() as session:
+    journeys.reminders("telegram")
+    with journeys.store.sessions() as session:
         assert session.scalars(select(ProcessedEvent.key)).all() == ["tg:2"]
 
 
