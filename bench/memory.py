@@ -2,8 +2,8 @@
 10,000 journeys stored in the database.
 
 The stored journeys are copies (owner, conversation, complete journey with its answers and its
-whole answer log) of one journey typed through the real service, inserted in bulk. A fresh
-process then opens the service, starts 1,000 other owners' conversations and answers three
+whole answer log) of one journey typed through the application layer, inserted in bulk. A fresh
+process then opens the application layer, starts 1,000 other owners' conversations and answers three
 questions in each (all state goes to the database), writes one summary and export, and reports
 its peak resident set size. Memory should not grow with the number of stored journeys.
 """
@@ -18,10 +18,10 @@ from sqlalchemy import create_engine, func, insert, select
 
 from bench.common import ROOT, database
 from bot.events import Start
-from handlers.service import JourneyService
+from app import Journeys, OwnerKey
 from store.db import database_url
 from store.models import AnswerLog, Conversation, Journey, Owner
-from store.repository import OwnerKey, Repository
+from store.repository import Store
 from devkit.drive import type_lines
 from devkit.scripts import B2B_EN
 
@@ -29,11 +29,11 @@ OPEN = 1000
 
 
 def seed(url: str, stored: int) -> None:
-    service = JourneyService(Repository.open(database_url({"DATABASE_URL": url})))
+    journeys = Journeys(Store.open(database_url({"DATABASE_URL": url})))
     template = OwnerKey("bench", "seed", "template")
-    type_lines(service, template, B2B_EN, start=True)
-    journey_id = service.repo.current_journey_id(template)
-    engine = service.repo.engine
+    type_lines(journeys, template, B2B_EN, start=True)
+    journey_id = journeys.current_journey_id(template)
+    engine = journeys.store.engine
     with engine.begin() as conn:
         journey = conn.execute(select(Journey).where(Journey.id == journey_id)).mappings().one()
         conversation = conn.execute(select(Conversation).where(Conversation.journey_id == journey_id)).mappings().one()
@@ -54,28 +54,28 @@ def seed(url: str, stored: int) -> None:
         if engine.dialect.name == "postgresql":
             for table in ("owners", "journeys", "conversations", "answer_log"):
                 conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-    service.close()
+    journeys.close()
 
 
 CHILD = r"""
 import json, resource, sys, asyncio
 sys.path.insert(0, sys.argv[2])
 from bot.events import Start, parse_input
-from handlers.service import JourneyService
+from app import Journeys, OwnerKey
 from store.db import database_url
-from store.repository import OwnerKey, Repository
+from store.repository import Store
 from devkit.scripts import B2B_EN
-service = JourneyService(Repository.open(database_url({"DATABASE_URL": sys.argv[1]})))
+journeys = Journeys(Store.open(database_url({"DATABASE_URL": sys.argv[1]})))
 owners = [OwnerKey("bench", "open", f"o{i}") for i in range(int(sys.argv[3]))]
 for owner in owners:
-    service.handle(owner, Start(lang_hint="en"))
-for line in B2B_EN[1:4]:
+    journeys.handle(owner, Start(lang_hint="en"), dedup_key=f"start:{owner.user_id}")
+for n, line in enumerate(B2B_EN[1:4]):
     for owner in owners:
-        service.handle(owner, parse_input(line))
-journey = service.repo.current_journey_id(owners[0])
-service.export(owners[0], journey)
-service.chart(owners[0], journey)
-stored = service.repo.count_rows(__import__("store.models", fromlist=["Journey"]).Journey)
+        journeys.handle(owner, parse_input(line), dedup_key=f"{n}:{owner.user_id}")
+journey = journeys.current_journey_id(owners[0])
+asyncio.run(journeys.export(owners[0], journey))
+journeys.chart(owners[0], journey)
+stored = journeys.store.count_rows(__import__("store.models", fromlist=["Journey"]).Journey)
 print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "journeys": stored}))
 """
 
