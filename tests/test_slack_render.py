@@ -119,3 +119,17 @@ def test_socket_mode_is_chosen_by_the_app_token(tmp_path, monkeypatch) -> None:
     slack_app.run(port=3999, env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, journeys=journeys)
     assert started[-1] == "http"
     journeys.close()
+
+
+def test_files_are_fetched_from_slacks_file_host_only() -> None:
+    from handlers.slack.core import SlackJourneys
+
+    slack = web_client({"SLACK_BOT_TOKEN": "xoxb-1"})
+    local = web_client({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "http://127.0.0.1:8080/api/"})
+    assert SlackJourneys.from_slack(slack, "https://files.slack.com/files-pri/T1-F1/download/a.csv")
+    assert not SlackJourneys.from_slack(slack, "http://files.slack.com/files-pri/T1-F1/download/a.csv")  # never in clear text
+    assert not SlackJourneys.from_slack(slack, "https://files.slack.com.evil.example/a.csv")
+    assert not SlackJourneys.from_slack(slack, "https://example.com/a.csv")
+    assert not SlackJourneys.from_slack(slack, "file:///etc/passwd")
+    assert SlackJourneys.from_slack(local, "http://127.0.0.1:8080/files-pri/F1/a.csv")  # the configured API host (tests, Enterprise)
+    assert not SlackJourneys.from_slack(local, "http://127.0.0.1:9999/files-pri/F1/a.csv")

@@ -14,6 +14,7 @@ from typing import Any, AsyncIterable, AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
 import prompts
 from app import JourneyNotFound, Journeys, OwnerKey, Reminder, ShareDenied, StoreUnavailable
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 SLACK_FILE_HOSTS = ("files.slack.com",)  # where Slack serves files users shared (url_private)
+SLACK_EDGE_DOMAINS = (".slack.com", ".slack-edge.com")  # where it may redirect such a download
+MAX_REDIRECTS = 3
 Respond = Callable[..., Awaitable[Any]]
 Target = Callable[[Outgoing], Awaitable[str]]
 
@@ -96,14 +99,23 @@ class SlackJourneys:
         url = str(file.get("url_private_download") or file.get("url_private") or "")
         if not self.from_slack(client, url):
             raise FileRejected("elsewhere")  # the bot token goes to Slack only
+        headers = {"Authorization": f"Bearer {client.token}"}
         async with aiohttp.ClientSession() as session:
-            async with session.get(url, headers={"Authorization": f"Bearer {client.token}"}, allow_redirects=False) as response:
-                if response.status != 200:
-                    raise FileRejected("failed")
-                if response.content_length is not None and response.content_length > MAX_CSV_BYTES:
-                    raise FileTooLarge()
-                data = await read_limited(_chunks(response.content), MAX_CSV_BYTES)
-        return decode_text(data)
+            for _ in range(MAX_REDIRECTS + 1):
+                async with session.get(url, headers=headers, allow_redirects=False) as response:
+                    if response.status in (301, 302, 303, 307, 308):
+                        # Slack may hand the file out from its edge hosts; nowhere else, and the token stays behind
+                        url = str(response.url.join(URL(response.headers.get("Location", ""))))
+                        if not (self.from_slack(client, url) or _on_slack_edge(url)):
+                            raise FileRejected("elsewhere")
+                        headers = headers if urlsplit(url).hostname == urlsplit(str(response.url)).hostname else {}
+                        continue
+                    if response.status != 200:
+                        raise FileRejected("failed")
+                    if response.content_length is not None and response.content_length > MAX_CSV_BYTES:
+                        raise FileTooLarge()
+                    return decode_text(await read_limited(_chunks(response.content), MAX_CSV_BYTES))
+        raise FileRejected("failed")
 
     @staticmethod
     def from_slack(client: AsyncWebClient, url: str) -> bool:
@@ -299,6 +311,12 @@ def _delivered(item: Outgoing) -> bool:
     if isinstance(item, (ReportItem, FileItem, ImageItem)):
         return True
     return bool(item.data.get("working")) and item.journey_id is not None
+
+
+def _on_slack_edge(url: str) -> bool:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and any(host.endswith(domain) for domain in SLACK_EDGE_DOMAINS)
 
 
 def _size(value: Any) -> int | None:
