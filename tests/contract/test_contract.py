@@ -69,7 +69,7 @@ async def test_back_skip_status_language(driver: Driver):
     assert "Current answer: Northwind IT Advisory" in back.question.text, back
     await driver.say("Northwind IT")
     skip = await driver.say("/skip")
-    assert skip.errors and "can't be skipped" in skip.text, skip
+    assert "can't be skipped" in skip.text, skip
     assert "What kind of business is Northwind IT?" in skip.question.text
     status = await driver.say("/status")
     assert "1 of 16 questions answered" in status.text, status
@@ -79,6 +79,15 @@ async def test_back_skip_status_language(driver: Driver):
     assert "From now on we speak English" in en.text, en
     tapped = await driver.tap("b2b")
     assert tapped.question is not None and "goal" in tapped.question.text.lower() or tapped.question.step == "journey.goal", tapped
+
+
+async def test_an_error_is_shown_as_an_error(driver: Driver):
+    """A refused answer must look different from an ordinary message (a colour, a sign, a type)."""
+    await begin(driver, "en")
+    await driver.say("Northwind IT")
+    skip = await driver.say("/skip")
+    refused = [i for i in skip.items if "can't be skipped" in i.text]
+    assert refused and refused[0].tone == "error", f"{driver.name} shows a refusal like any other text: {refused}"
 
 
 async def test_summary_and_export_midway(driver: Driver):
