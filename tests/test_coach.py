@@ -4,20 +4,20 @@ from __future__ import annotations
 from tests.conftest import TODAY
 from bot.coach import build_report
 from bot.export import render_markdown
-from handlers.service import JourneyService, OwnerKey
+from app import Journeys, OwnerKey
 from devkit.drive import type_lines
 from devkit.scripts import B2B_EN, BAKERY_NL
 
 
-def finished(service: JourneyService, owner: OwnerKey, script: list[str]):
-    type_lines(service, owner, script)
-    view = service.view(owner, service.repo.current_journey_id(owner))
+def finished(journeys: Journeys, owner: OwnerKey, script: list[str]):
+    type_lines(journeys, owner, script)
+    view = journeys.view(owner, journeys.store.current_journey_id(owner))
     return view, build_report(view, TODAY)
 
 
-def test_bakery_and_consultant_get_their_own_advice(service: JourneyService):
-    bakery, bakery_report = finished(service, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
-    b2b, b2b_report = finished(service, OwnerKey("terminal", "local", "consultant"), B2B_EN)
+def test_bakery_and_consultant_get_their_own_advice(journeys: Journeys):
+    bakery, bakery_report = finished(journeys, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
+    b2b, b2b_report = finished(journeys, OwnerKey("terminal", "local", "consultant"), B2B_EN)
 
     assert bakery_report.language == "nl" and b2b_report.language == "en"
     bakery_titles = {i.title for i in bakery_report.improvements}
@@ -45,15 +45,15 @@ def test_bakery_and_consultant_get_their_own_advice(service: JourneyService):
     assert "Careful Carl" in b2b_md and "Fenna" not in b2b_md
 
 
-def test_rules_of_the_method(service: JourneyService):
-    _, bakery = finished(service, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
-    _, b2b = finished(service, OwnerKey("terminal", "local", "consultant"), B2B_EN)
+def test_rules_of_the_method(journeys: Journeys):
+    _, bakery = finished(journeys, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
+    _, b2b = finished(journeys, OwnerKey("terminal", "local", "consultant"), B2B_EN)
     checks = {c.number: c for c in bakery.mistakes}
     assert len(checks) == 7
     assert checks[1].ok and not checks[2].ok  # talked to customers, no own data
     b2b_checks = {c.number: c for c in b2b.mistakes}
     assert not b2b_checks[1].ok and b2b_checks[2].ok
-    assert b2b_checks[6].ok  # sales, service, tech own steps
+    assert b2b_checks[6].ok  # sales, journeys, tech own steps
     # channel gap: the consultant's persona reads LinkedIn and e-mail and compares, none of which ... comparison is missing
     assert any("Comparison sites" in i.title for i in b2b.improvements)
     # the ending rule: the consultant's journey ends on a 3/5 quarterly review
@@ -66,28 +66,28 @@ def test_rules_of_the_method(service: JourneyService):
     assert b2b.calendar and {row.stage for row in b2b.calendar} <= {"Discovery", "Proposal", "Onboarding", "Partnership"}
 
 
-def test_summary_mid_way_lists_what_is_missing(service: JourneyService):
+def test_summary_mid_way_lists_what_is_missing(journeys: Journeys):
     owner = OwnerKey("terminal", "local", "early")
-    type_lines(service, owner, ["en", "Bakery Bart", "1", "leads"])
-    view = service.view(owner, service.repo.current_journey_id(owner))
+    type_lines(journeys, owner, ["en", "Bakery Bart", "1", "leads"])
+    view = journeys.view(owner, journeys.store.current_journey_id(owner))
     report = build_report(view, TODAY)
     assert "Process mapped" in report.missing and "Persona name" in report.missing
     assert report.summary and not report.wow_moments
 
 
-def test_evidence_shows_and_gut_feeling_puts_customer_talks_first(service: JourneyService):
-    _, bakery = finished(service, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
-    b2b_view, b2b = finished(service, OwnerKey("terminal", "local", "consultant"), B2B_EN)
+def test_evidence_shows_and_gut_feeling_puts_customer_talks_first(journeys: Journeys):
+    _, bakery = finished(journeys, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
+    b2b_view, b2b = finished(journeys, OwnerKey("terminal", "local", "consultant"), B2B_EN)
     # the consultant's map mixes data and gut feeling: no alarm
     assert not any(i.title == "Talk to customers about these first" for i in b2b.improvements)
     guessing = [("gut" if line in ("data", "data, gut") else line) for line in B2B_EN]
-    _, guessed = finished(service, OwnerKey("terminal", "local", "guesser"), guessing)
+    _, guessed = finished(journeys, OwnerKey("terminal", "local", "guesser"), guessing)
     assert guessed.improvements[0].title == "Talk to customers about these first"
     assert all(stage in guessed.improvements[0].why for stage in ("Careful Carl", "Discovery", "Partnership"))
     # the bakery talked to customers for most of its map
     assert not any(i.title.startswith("Praat hier eerst") for i in bakery.improvements)
     assert any("🟢" in p and "🔴" in p for p in bakery.summary)
-    markdown = service.markdown(b2b_view, b2b).markdown
+    markdown = journeys.reports.markdown(b2b_view, b2b).data.decode("utf-8")
     assert "### Stage 1: Discovery\n\n_Evidence: 🟠 Data (analytics, reviews, complaints)_" in markdown
     assert "_Evidence: 🔴 Gut feeling_" in markdown
     assert "| Where the persona answers come from | 🟠 Data (analytics, social, customer service) |" in markdown

@@ -1,4 +1,4 @@
-"""The LLM writer behind the journeys facade: the summaries cache, token accounting and `stats`."""
+"""The LLM writer behind the application layer: the summaries cache, token accounting and `stats`."""
 from __future__ import annotations
 
 from pathlib import Path

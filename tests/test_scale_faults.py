@@ -186,7 +186,7 @@ def test_postgres_going_away_mid_interview_and_coming_back(pg_url: str, tmp_path
 
 
 def test_service_says_store_down_in_the_owners_language_and_recovers(pg_url: str) -> None:
-    """The same through the journeys (what Telegram and Slack call): a Dutch owner hears it in Dutch."""
+    """The same through the application layer (what Telegram and Slack call): a Dutch owner hears it in Dutch."""
     name = pg_url.rsplit("/", 1)[1]
     admin = _admin(pg_url)
     journeys = open_journeys(pg_url)
