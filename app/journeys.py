@@ -7,22 +7,24 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, AsyncIterator, Callable, Mapping
 
 import prompts
 from bot.events import Event
 from bot.flow import Flow, default_flow
-from bot.journey import JourneyView
 from bot.replies import Reply
-from bot.report import Report
 from bot.review_rhythm import rhythm_steps
-from bot.writer import SummaryWriter
 from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
-from app.reports import Reports, writer_from_env
-from app.team import Team
 from app.turn import TurnInput, run_turn
 from store.records import DueReminder, JourneyNotFound, JourneySummary, OwnerKey, StoreUnavailable
 from store.repository import DUPLICATE, Store
+
+if TYPE_CHECKING:  # reports, writers and pydantic load with the first summary, not before the first question
+    from app.reports import Reports
+    from app.team import Team
+    from bot.journey import JourneyView
+    from bot.report import Report
+    from bot.writer import SummaryWriter
 
 log = logging.getLogger(__name__)
 __all__ = ["Journeys", "OwnerKey", "StoreUnavailable", "JourneyNotFound", "Reminder"]
@@ -48,19 +50,38 @@ class Journeys:
         self.store = store
         self.today = today
         self.flow = flow or default_flow()
-        self.reports = Reports(store, writer or writer_from_env({}, today), today)
-        self.team = Team(store)  # team journeys: shares and teammates' contributions
+        self._writer = writer
+        self._reports: Reports | None = None
+        self._team: Team | None = None
+
+    @property
+    def reports(self) -> "Reports":
+        if self._reports is None:
+            from app.reports import Reports, writer_from_env
+
+            self._reports = Reports(self.store, self._writer or writer_from_env({}, self.today), self.today)
+        return self._reports
+
+    @property
+    def team(self) -> "Team":
+        if self._team is None:
+            from app.team import Team
+
+            self._team = Team(self.store)
+        return self._team  # team journeys: shares and teammates' contributions
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, pool_size: int = 5) -> "Journeys":
         from store.db import database_url
+
+        from app.reports import writer_from_env
 
         env = os.environ if env is None else env
         store = Store.open(database_url(env), pool_size=pool_size)
         return cls(store, writer_from_env(env, date.today))
 
     @property
-    def writer(self) -> SummaryWriter:
+    def writer(self) -> "SummaryWriter":
         return self.reports.writer
 
     def close(self) -> None:

@@ -6,10 +6,12 @@ forgotten, question); reports, files and images come from the application layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from bot.replies import Reply
-from bot.report import Report
+
+if TYPE_CHECKING:
+    from bot.report import Report
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class ImageItem:
     journey_id: int | None = None
 
 
-Outgoing = Union[Reply, ReportItem, FileItem, ImageItem]
+Outgoing = Union[Reply, "ReportItem", "FileItem", "ImageItem"]
 
 
 def is_question(item: Outgoing) -> bool:

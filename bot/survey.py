@@ -4,10 +4,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import prompts
 from bot.journey import JourneyView
-from bot.report import CustomerCheck
+
+if TYPE_CHECKING:  # the interview uses this module too, and must not wait for pydantic to load
+    from bot.report import CustomerCheck
 
 OVERALL = "_overall"
 MAX_STAGE_QUESTIONS = 3
@@ -108,6 +111,8 @@ def parse_rows(text: str, questions: list[SurveyQuestion]) -> list[SurveyRow]:
 
 def compare(journey: JourneyView) -> list[CustomerCheck]:
     """Per surveyed stage (and overall): the owner's average feeling next to the customers' average score."""
+    from bot.report import CustomerCheck
+
     if not journey.survey:
         return []
     checks: list[CustomerCheck] = []

@@ -3,7 +3,6 @@ with the answers: only the rows an answer changed are written."""
 from __future__ import annotations
 
 from sqlalchemy import Executable, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import Business, Journey, Persona, Stage, Touchpoint
@@ -26,6 +25,8 @@ def row_updates(journey_id: int, rows: RowChanges) -> list[Executable]:
 
 def apply_business(session: Session, owner_id: int, journey_id: int, name: str, sector: str | None) -> None:
     """The business the journey is about, one row per owner and name (rare: once per journey)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
     upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Business)
     statement = (

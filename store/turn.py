@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import JSON, DateTime, Executable, Update, and_, cast, delete, func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -249,6 +248,8 @@ class TurnTx:
 def _merged_answers(session: Session, changed: dict[str, dict[str, Any]]) -> Any:
     """The stored answers with only the changed entries replaced, computed by the database."""
     if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
         return cast(cast(Journey.answers, JSONB).op("||")(cast(literal(json.dumps(changed)), JSONB)), JSON)
     arguments: list[Any] = []
     for key, entry in changed.items():
