@@ -120,7 +120,7 @@ def test_survey_answers_from_csv_produce_the_comparison(journeys: Journeys):
     # customers are less positive than the owner about picking up the cake
     assert any(i.title.startswith("Klanten zijn minder positief over ‘Ophalen en proeven’") for i in report.improvements)
     markdown = asyncio.run(journeys.export(baker, journey_id)).data.decode("utf-8")
-    assert "Ophalen en proeven" in markdown and "| 2.0 | 1.0 | 3 |" in markdown, markdown
+    assert "Ophalen en proeven" in markdown and "| 2,0 | 1,0 | 3 |" in markdown, markdown  # Dutch decimal comma
     # pasting lines after /results works too
     ask = journeys.handle(baker, Command("results"))
     assert ask[-1].step == "meta.survey"

@@ -241,8 +241,8 @@ def label_of(blocks: list[Block], action_id: str, fallback_label: str) -> str:
 
 
 def text_blocks(reply: Reply) -> list[Block]:
-    """An info or error reply: escaped engine text (it can quote the owner)."""
-    return escaped_sections(reply.text)
+    """An info or error reply: escaped engine text (it can quote the owner); an error is marked as one."""
+    return escaped_sections((":warning: " + reply.text) if reply.type == "error" else reply.text)
 
 
 def message_blocks(lang: str, reply: Reply) -> list[Block]:
