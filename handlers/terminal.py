@@ -10,9 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from rich.console import Console
-from rich.panel import Panel
-from rich.text import Text as RichText
+from typing import TYPE_CHECKING
 
 import prompts
 from app import Journeys, OwnerKey
@@ -20,7 +18,21 @@ from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from bot.vocabulary import DONE, DONT_KNOW, KEEP, SHOW, SKIP
 from bot.events import Choice, Command, Event, Start, parse_input
 from bot.replies import Reply
-from bot.summary_text import report_text
+
+if TYPE_CHECKING:  # rich is only loaded for the interactive terminal, not for --jsonl
+    from rich.console import Console
+
+
+def RichText(*args: Any, **kwargs: Any) -> Any:
+    from rich.text import Text
+
+    return Text(*args, **kwargs)
+
+
+def Panel(*args: Any, **kwargs: Any) -> Any:
+    from rich.panel import Panel as RichPanel
+
+    return RichPanel(*args, **kwargs)
 
 EXTRA_VALUES = (DONT_KNOW, DONE, KEEP, SKIP)
 
@@ -46,11 +58,19 @@ class TerminalChat:
         self.stdin = stdin
         self.stdout = stdout
         self.export_dir = export_dir
-        self.console = Console(file=stdout, highlight=False, force_terminal=None if stdout.isatty() else False)
+        self._console: Console | None = None
         self.question: Reply | None = None
         self.lang = "en"
         self.lang_known = False
         self.failed: tuple[Event, str] | None = None
+
+    @property
+    def console(self) -> "Console":
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.stdout, highlight=False, force_terminal=None if self.stdout.isatty() else False)
+        return self._console
 
     def t(self, key: str, **values: Any) -> str:
         return prompts.say(self.lang, "terminal", key, **values)
@@ -178,6 +198,8 @@ class TerminalChat:
         return RichText(f"{'█' * filled}{'░' * (20 - filled)} {text}").markup
 
     def render_report(self, item: ReportItem) -> None:
+        from bot.summary_text import report_text
+
         text = report_text(item.report, item.lang)
         if self.jsonl:
             self.emit({"type": "summary", "step": None, "kind": None, "text": text, "choices": [], "progress": None,
