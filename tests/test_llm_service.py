@@ -191,3 +191,38 @@ async def test_journeybot_stats_command(fake: FakeOpenAI, repo: Store, tmp_path:
     assert main(["stats"]) == 0
     out = capsys.readouterr().out
     assert "aanroepen" in out and f"llm:{MODEL}" in out and "totaal" in out
+
+
+async def test_journeybot_export_carries_the_models_write_up_and_uses_its_cache(fake: FakeOpenAI, repo: Store, tmp_path: Path) -> None:
+    """`journeybot export` writes with the configured model, like /export in the chat, and serves a
+    second export of unchanged answers from the summaries cache."""
+    import asyncio
+    import os
+    import sys
+
+    journey_id = add_journey(repo)
+    fake.push(Reply.json_content(good_llm_report()))
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(repo.engine.url),
+        "OPENAI_BASE_URL": fake.base_url,
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_MODEL": MODEL,
+        "JOURNEYBOT_USER": OWNER.user_id,
+        "JOURNEYBOT_LANG": "en",
+    }
+
+    async def export(path: Path) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "handlers.cli", "export", str(journey_id), "-o", str(path), env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, err.decode()
+        return path.read_text(encoding="utf-8").replace("\\", "")
+
+    first = await export(tmp_path / "first.md")
+    assert "Sanne plans her wedding on her phone" in first and "Make the deposit painless" in first
+    assert f"llm:{MODEL}" in first and fake.calls == 1
+    second = await export(tmp_path / "second.md")
+    assert "Make the deposit painless" in second and fake.calls == 1, "unchanged answers: served from the cache"
