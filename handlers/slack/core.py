@@ -250,10 +250,11 @@ class SlackJourneys:
         if not reply.text.strip():
             return
         blocks = render.text_blocks(reply)
+        notification = render.notification_text(reply)
         if respond is not None and len(blocks) <= render.MAX_BLOCKS:
-            await respond(text=render.fallback(render.escape(reply.text)), blocks=blocks, response_type="ephemeral", replace_original=False)
+            await respond(text=render.fallback(notification), blocks=blocks, response_type="ephemeral", replace_original=False)
             return
-        await self.post(client, channel, blocks, render.escape(reply.text))
+        await self.post(client, channel, blocks, notification)
 
     async def upload(self, client: AsyncWebClient, channel: str, filename: str, data: bytes, title: str, *, comment: str | None = None) -> None:
         kwargs: dict[str, Any] = {"initial_comment": comment} if comment else {}

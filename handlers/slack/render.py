@@ -240,9 +240,18 @@ def label_of(blocks: list[Block], action_id: str, fallback_label: str) -> str:
     return fallback_label
 
 
+def _marked(reply: Reply) -> str:
+    return (":warning: " + reply.text) if reply.type == "error" else reply.text
+
+
 def text_blocks(reply: Reply) -> list[Block]:
     """An info or error reply: escaped engine text (it can quote the owner); an error is marked as one."""
-    return escaped_sections((":warning: " + reply.text) if reply.type == "error" else reply.text)
+    return escaped_sections(_marked(reply))
+
+
+def notification_text(reply: Reply) -> str:
+    """The escaped notification text of an info or error reply, marked like its blocks."""
+    return escape(_marked(reply))
 
 
 def message_blocks(lang: str, reply: Reply) -> list[Block]:
