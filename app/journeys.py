@@ -46,11 +46,14 @@ class Journeys:
         writer: SummaryWriter | None = None,
         today: Callable[[], date] = date.today,
         flow: Flow | None = None,
+        *,
+        writer_env: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.today = today
         self.flow = flow or default_flow()
         self._writer = writer
+        self._writer_env = writer_env or {}  # the writer is built with the first summary, not at start-up
         self._reports: Reports | None = None
         self._team: Team | None = None
 
@@ -59,7 +62,7 @@ class Journeys:
         if self._reports is None:
             from app.reports import Reports, writer_from_env
 
-            self._reports = Reports(self.store, self._writer or writer_from_env({}, self.today), self.today)
+            self._reports = Reports(self.store, self._writer or writer_from_env(self._writer_env, self.today), self.today)
         return self._reports
 
     @property
@@ -74,11 +77,9 @@ class Journeys:
     def from_env(cls, env: Mapping[str, str] | None = None, *, pool_size: int = 5) -> "Journeys":
         from store.db import database_url
 
-        from app.reports import writer_from_env
-
         env = os.environ if env is None else env
         store = Store.open(database_url(env), pool_size=pool_size)
-        return cls(store, writer_from_env(env, date.today))
+        return cls(store, writer_env=dict(env))
 
     @property
     def writer(self) -> "SummaryWriter":

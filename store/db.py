@@ -6,7 +6,7 @@ import threading
 from collections import deque
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 7_411_902  # an arbitrary advisory lock id owned by journeybot
@@ -111,6 +112,17 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
     # No pre-ping (a round trip on every checkout): a connection the server dropped fails its first
     # statement, is invalidated, and the store repeats the transaction on a fresh one.
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=False)
+
+
+def insert_on_conflict(session: "Session") -> Any:
+    """INSERT with ON CONFLICT for the session's database (only that dialect's module is loaded)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def alembic_config(engine: Engine | None = None) -> "Config":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Executable, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from store.db import insert_on_conflict
 from store.models import Business, Journey, Persona, Stage, Touchpoint
 from store.records import RowChanges, StageRow
 
@@ -25,10 +26,7 @@ def row_updates(journey_id: int, rows: RowChanges) -> list[Executable]:
 
 def apply_business(session: Session, owner_id: int, journey_id: int, name: str, sector: str | None) -> None:
     """The business the journey is about, one row per owner and name (rare: once per journey)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Business)
+    upsert = insert_on_conflict(session)(Business)
     statement = (
         upsert.values(owner_id=owner_id, name=name, sector=sector)
         .on_conflict_do_update(index_elements=[Business.owner_id, Business.name], set_={"sector": sector})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from store import living_repo
+from store.db import insert_on_conflict
 from store.living import SurveyResponse, Todo
 from store.models import AnswerLog, Conversation, Journey, Owner, Persona, ProcessedEvent
 from store.projection import apply_business, replace_stages, row_updates
@@ -80,7 +81,7 @@ def load(session: Session, key: OwnerKey, dedup_key: str | None, *, lock_first: 
 
 def create_owner(session: Session, key: OwnerKey) -> None:
     """The owner and an empty conversation; a racing first contact of the same owner is harmless."""
-    upsert = _insert_for(session)
+    upsert = insert_on_conflict(session)
     session.execute(
         upsert(Owner).values(channel=key.channel, workspace=key.workspace, user_id=key.user_id).on_conflict_do_nothing()
     )
@@ -255,9 +256,3 @@ def _merged_answers(session: Session, changed: dict[str, dict[str, Any]]) -> Any
     for key, entry in changed.items():
         arguments += [f'$."{key}"', func.json(json.dumps(entry))]
     return func.json_set(Journey.answers, *arguments)
-
-
-def _insert_for(session: Session) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
