@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # reports, writers and pydantic load with the first summary, 
     from bot.journey import JourneyView
     from bot.report import Report
     from bot.writer import SummaryWriter
+    from store.stats import SummaryStats
 
 log = logging.getLogger(__name__)
 __all__ = ["Journeys", "OwnerKey", "StoreUnavailable", "JourneyNotFound", "Reminder"]
@@ -155,6 +156,12 @@ class Journeys:
 
     def chart(self, owner: OwnerKey, journey_id: int) -> ImageItem:
         return self.reports.chart(self.view(owner, journey_id))
+
+    def summary_stats(self) -> "SummaryStats":
+        """Calls, tokens and fallbacks per summary writer, for `journeybot stats`."""
+        from store.stats import summary_stats
+
+        return summary_stats(self.store.reader)
 
     def forget(self, owner: OwnerKey) -> None:
         self.store.forget(owner)

@@ -2,8 +2,7 @@
 
 Every command goes through the application layer (`app.Journeys`). Imports are lazy: building the
 parser loads only the prompts, so `journeybot --help` never loads the database stack, pydantic or
-the engine. The CLI reaches into the store only for the database URL (shown without its password)
-and, read-only, for `journeybot stats`.
+the engine.
 """
 from __future__ import annotations
 
@@ -75,9 +74,9 @@ def _journeys() -> "Journeys":
 
 
 def _database_url() -> str:
-    from store.db import database_url, safe_url
+    from app import database_location
 
-    return safe_url(database_url())
+    return database_location()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,17 +181,15 @@ def _list(args: argparse.Namespace) -> int:
 
 def stats(*, lang: str | None = None, out: TextIO | None = None) -> int:
     """`journeybot stats`: calls, tokens and fallbacks per summary writer, with labels in the user's language."""
-    from store.db import database_url, make_engine
-    from store.stats import format_stats, summary_stats
+    from handlers.stats import format_stats
 
     lang = lang or _lang()
     out = out or sys.stdout
-    _journeys().close()  # opens the store the usual way: schema brought up to date, errors reported alike
-    engine = make_engine(database_url(), read_only=True)
+    journeys = _journeys()  # opens the store the usual way: schema brought up to date, errors reported alike
     try:
-        table = summary_stats(engine)
+        table = journeys.summary_stats()
     finally:
-        engine.dispose()
+        journeys.close()
     print(format_stats(table, prompts.load(lang, "llm").get("stats", {})), file=out)
     return 0
 

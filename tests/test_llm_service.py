@@ -14,7 +14,8 @@ from app import Journeys
 from app.reports import writer_from_env
 from store.models import Journey, Owner, Summary
 from store.repository import OwnerKey, Store
-from store.stats import format_stats, summary_stats
+from handlers.stats import format_stats
+from store.stats import summary_stats
 from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Reply
 from devkit.llm_support import TODAY, bakery_answers, good_llm_report
 
