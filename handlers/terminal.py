@@ -76,7 +76,10 @@ class TerminalChat:
         return prompts.say(self.lang, "terminal", key, **values)
 
     def run(self) -> int:
-        return asyncio.run(self.main())
+        try:
+            return asyncio.run(self.main())
+        except BrokenPipeError:  # the reader went away (`| head`): what was answered is stored
+            return 0
 
     async def main(self) -> int:
         for reminder in self.journeys.reminders("terminal", owner=self.owner):
