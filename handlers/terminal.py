@@ -168,6 +168,9 @@ class TerminalChat:
         self.stdout.flush()
 
     def render_rich(self, reply: Reply) -> None:
+        if reply.type == "question" and reply.kind == "ratings" and reply.data.get("touchpoints"):
+            self.render_ratings(reply)
+            return
         body = RichText(reply.text)
         if reply.type == "question":
             options = [c for c in reply.choices if c.value not in EXTRA_VALUES]
@@ -187,6 +190,32 @@ class TerminalChat:
             self.console.print(body, style="bold green")
         else:
             self.console.print(body)
+
+    def render_ratings(self, reply: Reply) -> None:
+        """A stage's ratings: the question, the numbered touchpoints with their rating so far, the
+        scale, and how to answer by typing (one number per step, or 2=4 for one step)."""
+        touchpoints = list(reply.data.get("touchpoints") or ())
+        shown = {
+            prompts.say(reply.lang, "messages", "ratings.line", index=tp.get("index"), touchpoint=tp.get("name"),
+                        score="·" if tp.get("value") is None else tp.get("value"))
+            for tp in touchpoints
+        }
+        body = RichText("\n".join(line for line in reply.text.split("\n") if line not in shown))
+        labels = {str(s.get("value")): str(s.get("label") or s.get("value")) for s in reply.data.get("scale") or ()}
+        width = max(len(str(tp.get("name") or "")) for tp in touchpoints)
+        for tp in touchpoints:
+            value = tp.get("value")
+            body.append(f"\n  {tp.get('index')}. ", style="bold")
+            body.append(str(tp.get("name") or "").ljust(width) + "  ")
+            body.append(labels.get(str(value), str(value)) if value is not None else self.t("ratings_unrated"), style="bold" if value is not None else "dim")
+        if labels:
+            body.append("\n" + self.t("ratings_scale", scale=" · ".join(labels.values())), style="dim")
+        body.append("\n" + self.t("ratings_hint"), style="bold")
+        # Done is for buttons: typed numbers record the ratings at once
+        extras = [c.label for c in reply.choices if c.value in EXTRA_VALUES and c.value != DONE]
+        if extras:
+            body.append("\n" + self.t("extras", extras=" · ".join(extras)), style="dim")
+        self.console.print(Panel(body, title=self.progress_line(reply), title_align="left", border_style="cyan"))
 
     def progress_line(self, reply: Reply) -> str | None:
         p = reply.progress

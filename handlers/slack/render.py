@@ -16,6 +16,7 @@ import re
 from typing import Any, Iterable, Sequence
 
 import prompts
+from bot.events import step_token
 from bot.replies import Option, Reply
 from bot.report import Report
 from bot.report_sections import PEOPLE, Item, report_sections
@@ -31,6 +32,11 @@ MAX_CONTEXT = 3000
 MAX_FALLBACK = 3000  # the `text` next to blocks: notifications, screen readers
 
 ANSWER_ACTION = "jb.answer"  # prefix of the interview buttons' action_id
+RATE_ACTION = f"{ANSWER_ACTION}.rate"  # a touchpoint's rating select: jb.answer.rate.<index>
+RATE_PREFIX = "rate:"
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_PLACEHOLDER = 150
 CONTRIB_ACTION = "jb.contrib"  # prefix of the contribution buttons' action_id
 
 Block = dict[str, Any]
@@ -207,6 +213,10 @@ def progress_text(lang: str, reply: Reply) -> str:
 
 def question_blocks(lang: str, reply: Reply) -> list[Block]:
     """A question: its text, the progress line, and buttons for its choices (1..5 on one row)."""
+    if reply.kind == "ratings" and reply.data.get("touchpoints"):
+        blocks = ratings_blocks(lang, reply)
+        if len(blocks) <= MAX_BLOCKS:
+            return blocks
     blocks = escaped_sections(reply.text)
     progress = progress_text(lang, reply)
     if progress:
@@ -225,10 +235,73 @@ def question_blocks(lang: str, reply: Reply) -> list[Block]:
     return blocks
 
 
+def ratings_blocks(lang: str, reply: Reply) -> list[Block]:
+    """A stage's ratings in one message: the question, per touchpoint a section with its name and a
+    select 1..5 (its rating preselected), then Done and I don't know. Choosing a rating sends
+    `rate:<index>=<score>`; the engine asks again and the adapter updates this message in place."""
+    touchpoints = list(reply.data.get("touchpoints") or ())
+    blocks = escaped_sections(_without_rating_lines(lang, reply.text, touchpoints))
+    progress = progress_text(lang, reply)
+    if progress:
+        blocks.append(context(progress))
+    scale = [(str(s.get("value")), str(s.get("label") or s.get("value"))) for s in reply.data.get("scale") or ()]
+    scale = scale or [(v, v) for v in ("1", "2", "3", "4", "5")]
+    for touchpoint in touchpoints:
+        index = int(touchpoint["index"])
+        current = touchpoint.get("value")
+        options = [
+            {"text": {"type": "plain_text", "text": truncate(label, MAX_OPTION_TEXT), "emoji": True}, "value": rating_value(reply.step, index, score)}
+            for score, label in scale
+        ]
+        select: Block = {
+            "type": "static_select",
+            "action_id": f"{RATE_ACTION}.{index}",
+            "placeholder": {"type": "plain_text", "text": truncate(t(lang, "ratings_placeholder"), MAX_PLACEHOLDER), "emoji": True},
+            "options": options,
+        }
+        chosen = [o for o, (score, _) in zip(options, scale) if current is not None and str(current) == score]
+        if chosen:
+            select["initial_option"] = chosen[0]
+        # The block id changes with the rating: Slack clients keep a select's old choice otherwise.
+        blocks.append({
+            "type": "section",
+            "block_id": f"rate.{index}.{current or 0}",
+            "text": {"type": "mrkdwn", "text": truncate(f"*{index}.* {escape(str(touchpoint.get('name') or ''))}", MAX_SECTION)},
+            "accessory": select,
+        })
+    buttons = [
+        button(o.label, f"{ANSWER_ACTION}.{i}", answer_value(reply.step, o.value), style="primary" if o.value == "__done__" else None)
+        for i, o in enumerate(reply.choices)
+    ]
+    blocks.extend(actions(buttons, block_id=f"q.{reply.step or 'x'}"))
+    blocks.append(context(t(lang, "ratings_hint")))
+    return blocks
+
+
+def rating_value(step: str | None, index: int, score: str) -> str:
+    """A select option's value (at most 150 characters): the step, or its short token, and the rating."""
+    value = answer_value(step, f"{RATE_PREFIX}{index}={score}")
+    return value if len(value) <= MAX_OPTION_VALUE else answer_value(step_token(step or ""), f"{RATE_PREFIX}{index}={score}")
+
+
+def _without_rating_lines(lang: str, text: str, touchpoints: Sequence[dict[str, Any]]) -> str:
+    """The question without the lines listing the touchpoints: their sections show them."""
+    lines = set()
+    for tp in touchpoints:
+        value = tp.get("value")
+        lines.add(prompts.say(lang, "messages", "ratings.line", index=tp.get("index"), touchpoint=tp.get("name"), score="·" if value is None else value))
+    return "\n".join(line for line in text.split("\n") if line not in lines)
+
+
 def answered_blocks(lang: str, question: list[Block], label: str) -> list[Block]:
-    """The question message after a tap: the same text, the answer, no buttons."""
-    kept = [b for b in question if b.get("type") in ("section", "context", "header")]
+    """The question message after a tap: the same text, the answer, no buttons (and no selects)."""
+    kept = [without_controls(b) for b in question if b.get("type") in ("section", "context", "header")]
     return kept[: MAX_BLOCKS - 1] + [section(t(lang, "chosen", answer=escape(truncate(label, 500))))]
+
+
+def without_controls(block: Block) -> Block:
+    """A block without its accessory (a select next to a section's text)."""
+    return {k: v for k, v in block.items() if k != "accessory"}
 
 
 def label_of(blocks: list[Block], action_id: str, fallback_label: str) -> str:

@@ -22,6 +22,9 @@ from bot.report_sections import Item, report_sections
 MAX_MESSAGE = 4096
 MAX_CALLBACK_BYTES = 64
 CALLBACK_PREFIX = "a"
+LABEL_PREFIX = "n"  # a button that only names a row (a touchpoint above its ratings): a tap does nothing
+RATE_PREFIX = "rate:"
+RATE_MARK = "•"
 SPECIAL_VALUES = ("__dont_know__", "__keep__", "__done__", "__skip__")
 
 Segment = tuple[str | None, str]  # (tag or None, plain text)
@@ -143,6 +146,13 @@ def progress_line(lang: str, reply: Reply) -> str:
 def reply_blocks(lang: str, reply: Reply) -> list[Block]:
     """The text of one engine reply as blocks (progress header in italics for questions)."""
     blocks: list[Block] = []
+    if reply.type == "question" and reply.kind == "ratings" and reply.data.get("touchpoints"):
+        # the engine's text lists the steps with their current rating and says how to type them
+        hint: list[Segment] = [(None, "\n\n"), ("i", say(lang, "ratings_hint"))]
+        header = progress_line(lang, reply) if reply.progress is not None else ""
+        if header:
+            return [[("i", header), (None, "\n" + reply.text), *hint]]
+        return [[(None, reply.text), *hint]]
     if reply.type == "question" and reply.progress is not None:
         header = progress_line(lang, reply)
         if header:
@@ -204,6 +214,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """Buttons for a question's choices; special answers (don't know, skip, done) on their own row."""
     if reply.type != "question" or not reply.choices or not reply.step:
         return None
+    if reply.kind == "ratings" and reply.data.get("touchpoints"):
+        return ratings_keyboard(reply)
     selected = set(reply.data.get("selected") or ())
     main = [o for o in reply.choices if o.value not in SPECIAL_VALUES]
     extra = [o for o in reply.choices if o.value in SPECIAL_VALUES]
@@ -225,6 +237,38 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         buttons = [b for b in (button(o) for o in extra) if b is not None]
         rows.extend([buttons] if sum(len(o.label) for o in extra) <= 30 else [[b] for b in buttons])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def ratings_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """A stage's ratings: per touchpoint a row naming it and a row 1..5 (its rating marked "•4"),
+    then Done and I don't know. Each tap sends `rate:<index>=<score>`; the engine asks again with
+    the new rating and the adapter edits this message in place."""
+    step = reply.step or ""
+    scale = [str(s.get("value")) for s in reply.data.get("scale") or ()] or ["1", "2", "3", "4", "5"]
+    rows: list[list[InlineKeyboardButton]] = []
+    for touchpoint in reply.data.get("touchpoints") or ():
+        index = int(touchpoint["index"])
+        current = touchpoint.get("value")
+        name = f"{index}. {touchpoint.get('name') or ''}".strip()
+        rows.append([InlineKeyboardButton(name[:64], callback_data=f"{LABEL_PREFIX}|{step_field(step)}|{index}")])
+        buttons = []
+        for score in scale:
+            data = callback_data(step, f"{RATE_PREFIX}{index}={score}")
+            if data is None:
+                continue
+            chosen = current is not None and str(current) == score
+            buttons.append(InlineKeyboardButton(f"{RATE_MARK}{score}" if chosen else score, callback_data=data))
+        if buttons:
+            rows.append(buttons)
+    extra = [b for b in (_special_button(step, o) for o in reply.choices if o.value in SPECIAL_VALUES) if b is not None]
+    if extra:
+        rows.append(extra)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _special_button(step: str, option: Option) -> InlineKeyboardButton | None:
+    data = callback_data(step, option.value)
+    return InlineKeyboardButton(option.label[:64] or option.value, callback_data=data) if data else None
 
 
 def button_label(markup: Any, data: str) -> str | None:
