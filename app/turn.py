@@ -49,6 +49,7 @@ def state_of(loaded: Loaded, journey: JourneyRecord | None) -> engine.State:
         followup=saved.get("followup"),
         review=list(saved.get("review") or []),
         version_due=bool(saved.get("version_due", False)),
+        confirm=saved.get("confirm") or None,
         answers=dict(journey.answers) if journey is not None else {},
     )
     if journey is None and loaded.journey_id is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.engine.commands import needs
+from bot.engine import confirm  # noqa: F401  (registers the near-choice confirmation)
 from bot.engine.run import run
 from bot.engine.state import Context, JourneyRef, Logged, Outcome, State
 from bot.engine.turn import Turn

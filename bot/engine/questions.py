@@ -12,7 +12,7 @@ from bot.engine.turn import Turn
 from bot.flow import Step
 from bot.replies import Option, Progress
 from bot.templates import proposed_touchpoints, sector_template
-from bot.vocabulary import DONE, DONT_KNOW, INVALID, KEEP, SKIP, Invalid, matches_word
+from bot.vocabulary import DONE, DONT_KNOW, INVALID, KEEP, SKIP, Invalid, is_control, matches_word
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,11 @@ def error(turn: Turn, key: str, **values: Any) -> None:
 
 def parsed(turn: Turn, step: Step, raw: str, is_choice: bool) -> object:
     """The parsed answer (None: a multi-choice toggle), or INVALID after telling the owner what is wrong."""
+    from bot.engine import confirm  # a near choice is confirmed before it is stored
+
+    value = confirm.settled(turn, step, raw)
+    if value is not None:
+        return value
     try:
         return parse(
             step,
@@ -142,9 +147,11 @@ def parsed(turn: Turn, step: Step, raw: str, is_choice: bool) -> object:
             selection=turn.state.selection,
             proposal=proposals(turn, step) if step.kind == "list" else None,
         )
+    except confirm.Unsure as unsure:
+        confirm.ask_to_confirm(turn, step, raw, unsure)
     except Invalid as invalid:
         error(turn, invalid.key, **invalid.values)
-        return INVALID
+    return INVALID
 
 
 def answer(turn: Turn, step: Step, raw: str, *, is_choice: bool) -> None:
@@ -154,7 +161,7 @@ def answer(turn: Turn, step: Step, raw: str, *, is_choice: bool) -> None:
     if len(raw) > limit:
         error(turn, "too_long", length=len(raw), limit=limit)
         return
-    if raw == SKIP:
+    if raw == SKIP or (not is_choice and is_control(raw, SKIP, typos_from=8)):
         skip(turn, step)
         return
     if raw == DONT_KNOW or (not is_choice and matches_word(raw, "dont_know_words")):

@@ -25,6 +25,7 @@ class State:
     review: list[str] = field(default_factory=list)  # what a running review still has to ask
     version_due: bool = False  # a review added questions: save the new version once they are answered
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    confirm: dict[str, Any] | None = None  # a typed choice close to an option, awaiting "did you mean …?" (engine/confirm.py)
 
     def conversation_fields(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,7 @@ class State:
             "followup": self.followup,
             "review": list(self.review),
             "version_due": self.version_due,
+            "confirm": self.confirm,
         }
 
 
