@@ -9,8 +9,9 @@ Sections: the issue 10 figures first: PostgreSQL round trips per step and the st
 bare transaction (bench/roundtrips.py), start-up against `python -c pass` (bench/startup.py); then
 step latency (bench/step_latency.py), Telegram updates per second and CPU per update next to an
 echo bot (bench/telegram_throughput.py), resident memory against stored journeys (bench/memory.py),
-summary/export/chart time (below), and the LLM summary overhead (bench/llm_summary.py, which
-also writes bench/results/llm.md).
+summary/export/chart time (below), the LLM summary overhead (bench/llm_summary.py, which
+also writes bench/results/llm.md), and the interview length of three scripted businesses next to
+the figures before issue 11 (bench/interview_length.py).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import platform
 import statistics
 import time
 
-from bench import common, memory, roundtrips, startup, step_latency, telegram_throughput
+from bench import common, interview_length, memory, roundtrips, startup, step_latency, telegram_throughput
 from bench.common import ROOT, database, ms
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
@@ -100,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     times = summary_times(5 if args.quick else 20)
     print("llm overhead ...", flush=True)
     llm = llm_overhead()
+    print("interview length ...", flush=True)
+    try:
+        length = interview_length.section()
+    except Exception as exc:  # the interview may be mid-rewrite: the other figures still count
+        length = ["## Interview length (bench/interview_length.py)", "", f"Not measured: {type(exc).__name__}: {exc}"]
+        print(f"  interview length failed: {length[-1]}", flush=True)
 
     p99_100 = next((r.p99 for r in steps if r.db == "sqlite" and r.conversations == 100), float("nan"))
     growth = mem[-1]["maxrss_mb"] - mem[0]["maxrss_mb"]
@@ -214,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         "| language | offline coach | LLM path (fake server, no model latency) | overhead |",
         "|---|---:|---:|---:|",
         llm,
+        "",
+        *length,
         "",
     ]
     text = "\n".join(lines)

@@ -347,17 +347,16 @@ def table(runs: list[Run], before: dict[str, dict[str, str]] | None = None) -> l
     return lines
 
 
-def section(quick: bool = False) -> list[str]:
-    """The interview-length section of bench/results/latest.md."""
-    runs = run(BUSINESSES[:1] if quick else BUSINESSES)
+def section() -> list[str]:
+    """The interview-length section of bench/results/latest.md (all three businesses: about 10 s)."""
+    runs = run(BUSINESSES)
     return [
         "## Interview length (bench/interview_length.py)",
         "",
         "Scripted businesses (devkit/scripts.py) driven through `journeybot chat --jsonl` to the end, each on a fresh SQLite "
         "file; every question answered by the business's answer policy. Minutes: 15 s per choice (a number, a short value, a "
         "keyword or a /command), 40 s per typed answer. Depth: `journeybot export` has channel, feeling and team for every "
-        "touchpoint, the full persona and every evidence light. \"Before\": bench/results/interview_length_before.md."
-        + (" `--quick`: the bakery only." if quick else ""),
+        "touchpoint, the full persona and every evidence light. \"Before\": bench/results/interview_length_before.md.",
         "",
         *table(runs),
     ]
