@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence, Union
 
 import prompts
 from bot import texts
@@ -42,6 +42,30 @@ class Unsure(Exception):
         super().__init__(items[0][0])
         self.value = value
         self.items = items
+
+
+CONFIRM = "confirm"  # State.pending while a near choice waits for "did you mean …?" (asked by engine/confirm.py)
+
+
+def hold(state: Any, step_key: str, raw: str, unsure: Unsure) -> bool:
+    """Keep a doubtful answer aside in `state.confirm` and open the confirmation; False when another
+    open question (a review) owns the turn."""
+    if state.pending:
+        return False
+    state.confirm = {"step": step_key, "raw": raw, "value": unsure.value, "items": [[t, list(v)] for t, v in unsure.items]}
+    state.pending = CONFIRM
+    return True
+
+
+def settled(state: Any, step_key: str, raw: str) -> Any:
+    """The value the owner confirmed for this answer (taken once), else None."""
+    confirm = state.confirm
+    if not confirm or not confirm.get("settled"):
+        return None
+    state.confirm = None
+    if confirm.get("step") != step_key or confirm.get("raw") != raw:
+        return None
+    return confirm.get("value")
 
 
 @dataclass(frozen=True)

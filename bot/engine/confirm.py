@@ -1,7 +1,7 @@
 """A typed choice close to an option of a step that also takes free text ("bakkerj" for the sector):
 nothing is stored until the owner says which was meant, the option or what was typed.
 
-The question is open under `State.pending == "confirm"`; `State.confirm` holds what it is about:
+`answers.hold` opens the question (`State.pending == "confirm"`); `State.confirm` holds what it is about:
 {"step": the step key, "raw": the typed answer, "value": what would be stored as typed (a text, or
 the list of a multi-choice), "items": [[typed part, [near option values]], ...] still to settle}.
 """
@@ -10,27 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
-from bot.engine.answers import Unsure
-from bot.engine.questions import advance, answer, error, open_question, progress, show_question
+from bot.engine.answers import CONFIRM
+from bot.engine.questions import answer, open_question, progress, show_question
 from bot.engine.turn import Turn
 from bot.flow import Step
 from bot.replies import Option
 from bot.vocabulary import KEEP, compact, is_control, join_labels
-
-PENDING = "confirm"
-
-
-def ask_to_confirm(turn: Turn, step: Step, raw: str, unsure: Unsure) -> None:
-    """Keep the doubtful answer aside and ask which was meant (inside a review: say what was not understood)."""
-    state = turn.state
-    if state.pending:  # another open question (a review) owns the turn: nothing is stored, ask again
-        near = [texts.option_label(turn.lang, step.id, v) for v in unsure.items[0][1]]
-        error(turn, "did_you_mean", value=unsure.items[0][0], options=join_labels(turn.lang, near))
-        return
-    state.confirm = {"step": step.key, "raw": raw, "value": unsure.value, "items": [[t, list(v)] for t, v in unsure.items]}
-    state.pending = PENDING
-    ask(turn)
-
 
 def current_step(turn: Turn) -> Step | None:
     confirm = turn.state.confirm or {}
@@ -120,19 +105,8 @@ def answer_confirm(turn: Turn, raw: str, is_choice: bool) -> None:
     answer(turn, step, typed_raw, is_choice=False)
 
 
-def settled(turn: Turn, step: Step, raw: str) -> Any:
-    """The value the owner confirmed for `step` (taken once), else None."""
-    confirm = turn.state.confirm
-    if not confirm or not confirm.get("settled"):
-        return None
-    turn.state.confirm = None
-    if confirm.get("step") != step.key or confirm.get("raw") != raw:
-        return None
-    return confirm.get("value")
-
-
 def button_step(turn: Turn) -> str | None:
     return (turn.state.confirm or {}).get("step")
 
 
-open_question(PENDING, ask=ask, answer=answer_confirm, button_step=button_step)
+open_question(CONFIRM, ask=ask, answer=answer_confirm, button_step=button_step)

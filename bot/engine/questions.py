@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from bot import texts
-from bot.engine.answers import is_vague, parse
+from bot.engine.answers import Unsure, hold, is_vague, parse, settled
 from bot.engine.effects import JourneyCompleted, SaveVersion
 from bot.engine.turn import Turn
 from bot.flow import Step
@@ -132,9 +132,7 @@ def error(turn: Turn, key: str, **values: Any) -> None:
 
 def parsed(turn: Turn, step: Step, raw: str, is_choice: bool) -> object:
     """The parsed answer (None: a multi-choice toggle), or INVALID after telling the owner what is wrong."""
-    from bot.engine import confirm  # a near choice is confirmed before it is stored
-
-    value = confirm.settled(turn, step, raw)
+    value = settled(turn.state, step.key, raw)  # a near choice the owner just confirmed (engine/confirm.py)
     if value is not None:
         return value
     try:
@@ -147,8 +145,11 @@ def parsed(turn: Turn, step: Step, raw: str, is_choice: bool) -> object:
             selection=turn.state.selection,
             proposal=proposals(turn, step) if step.kind == "list" else None,
         )
-    except confirm.Unsure as unsure:
-        confirm.ask_to_confirm(turn, step, raw, unsure)
+    except Unsure as unsure:  # close to an option of a choice that also takes free text: ask first
+        if hold(turn.state, step.key, raw, unsure):
+            show_question(turn)
+        else:
+            error(turn, "not_a_choice", value=raw)
     except Invalid as invalid:
         error(turn, invalid.key, **invalid.values)
     return INVALID
