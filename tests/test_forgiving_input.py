@@ -259,3 +259,29 @@ def test_buttons_keep_working() -> None:
     assert value(out, "persona.source") == ["gut"]
     out = handle(at("concept.sacrifice", "en", {"business.name": "Bart"}), Choice(SKIP, "concept.sacrifice"))
     assert out.state.answers["concept.sacrifice"]["s"] == "skipped"
+
+
+# --- through the application layer: the confirmation is kept between turns ------------------------
+
+def test_the_confirmation_survives_between_turns_in_the_database(sqlite_url: str) -> None:
+    from app import Journeys, OwnerKey
+    from bot.events import Start
+    from store.db import database_url
+    from store.repository import Store
+
+    store = Store.open(database_url({"DATABASE_URL": sqlite_url}))
+    try:
+        journeys = Journeys(store)
+        owner = OwnerKey("terminal", "local", "t1")
+        journeys.handle(owner, Start(lang_hint="nl"))
+        journeys.handle(owner, Text("De Korenschoof"))
+        asked = journeys.handle(owner, Text("bakkerj"))
+        assert asked[-1].step == "business.sector" and "bakkerj" in asked[-1].text
+        answered = journeys.handle(owner, Text("ja"))
+        assert answered[-1].step == "journey.goal"
+        typo = journeys.handle(owner, Text("meer herhaalaankoopen"))
+        assert [c.value for c in typo[-1].choices] == ["repeat", KEEP]
+        kept = journeys.handle(owner, Choice(KEEP, typo[-1].step))
+        assert kept[-1].step == "journey.process"
+    finally:
+        store.close()
