@@ -50,10 +50,13 @@ def state_of(loaded: Loaded, journey: JourneyRecord | None) -> engine.State:
         review=list(saved.get("review") or []),
         version_due=bool(saved.get("version_due", False)),
         confirm=saved.get("confirm") or None,
+        resume=saved.get("resume"),
+        last_answer=saved.get("last_answer") if isinstance(saved.get("last_answer"), dict) else None,
         answers=dict(journey.answers) if journey is not None else {},
     )
     if journey is None and loaded.journey_id is not None:
         state.cursor = None  # the journey it pointed at is gone
+        state.resume = state.last_answer = None
     return state
 
 

@@ -17,9 +17,22 @@ class Start:
 
 @dataclass(frozen=True)
 class Text:
-    """Free text typed by the owner."""
+    """Free text typed by the owner. `message_id` is the platform's id of the message that carried
+    it (Telegram message_id, Slack ts), so that a later edit of that message can be recognised."""
 
     text: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EditedText:
+    """The owner edited a message sent earlier: its new text and the platform id of that message.
+
+    It updates the answer that message carried if that answer is still the last one recorded; it
+    is never an answer to the current question."""
+
+    text: str
+    original_id: str
 
 
 @dataclass(frozen=True)
@@ -36,13 +49,13 @@ class Choice:
 
 @dataclass(frozen=True)
 class Command:
-    """back, skip, status, help, summary, export, new, list, open, language, cancel, forget."""
+    """back, edit, skip, status, help, summary, export, new, list, open, language, cancel, forget, ..."""
 
     name: str
     arg: str = ""
 
 
-Event = Union[Start, Text, Choice, Command]
+Event = Union[Start, Text, EditedText, Choice, Command]
 
 
 def step_token(key: str) -> str:
@@ -60,6 +73,7 @@ def same_step(given: str | None, key: str) -> bool:
 COMMANDS = (
     "start",
     "back",
+    "edit",
     "skip",
     "status",
     "help",

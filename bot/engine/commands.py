@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Literal
 
 import prompts
+from bot import texts
 from bot.engine.effects import ForgetOwner, NewJourney, OpenJourney
 from bot.engine.questions import OPEN_QUESTIONS, error, open_question, progress, show_question, skip
 from bot.engine.state import State
 from bot.engine.turn import Turn
-from bot.events import Command, Event
+from bot.events import Command, Event, same_step
+from bot.flow import Step
 from bot.journey import title_of
 from bot.replies import Option
 from bot.vocabulary import FORGET_STEP, KEEP, LANGUAGE_STEP, SHOW
@@ -117,25 +119,97 @@ def status_command(turn: Turn, arg: str) -> None:
 
 @command("back")
 def back_command(turn: Turn, arg: str) -> None:
+    """The previous question the owner answered; once it is answered again, back to where the owner was."""
     state = turn.state
     state.pending = None
     state.selection = []
-    steps = turn.plan()
-    if state.complete or state.cursor is None:
-        if not steps:
-            error(turn, "nothing_before")
-            return
-        state.complete = False
-        state.cursor = steps[-1].key
-        show_question(turn)
-        return
-    keys = [s.key for s in steps]
-    index = keys.index(state.cursor) if state.cursor in keys else 0
-    if index == 0:
+    state.confirm = None
+    here = None if state.complete else turn.current()
+    keys = [s.key for s in turn.plan()]
+    earlier = [s for s in owner_answered(turn) if here is None or keys.index(s.key) < keys.index(here.key)]
+    if not earlier:
         error(turn, "nothing_before")
         return
-    state.cursor = keys[index - 1]
+    go_back(turn, here, earlier[-1])
+
+
+@command("edit")
+def edit_command(turn: Turn, arg: str) -> None:
+    """`/edit`: the answers so far, numbered; `/edit N` (or a step key) asks that question again."""
+    state = turn.state
+    answered = owner_answered(turn, guessed=True)
+    target = arg.strip().lstrip("#")
+    if not target:
+        if not answered:
+            turn.say("error", turn.msg("edit.nothing"))
+            show_question(turn)
+            return
+        lines = [turn.msg("edit.header")]
+        for n, step in enumerate(answered, start=1):
+            entry = state.answers.get(step.key) or {}
+            guessed = " " + turn.msg("edit.guessed") if entry.get("by") else ""
+            lines.append(turn.msg("edit.item", n=n, question=step_label(turn, step), answer=short(answer_of(turn, step)) + guessed))
+        lines.append(turn.msg("edit.footer"))
+        turn.say("info", "\n".join(lines), data={"answers": [{"n": n, "step": s.key} for n, s in enumerate(answered, start=1)]})
+        show_question(turn)
+        return
+    chosen = pick(turn, answered, target)
+    if chosen is None:
+        turn.say("error", turn.msg("edit.unknown", arg=target))
+        show_question(turn)
+        return
+    state.pending = None
+    state.selection = []
+    go_back(turn, None if state.complete else turn.current(), chosen)
+
+
+def go_back(turn: Turn, here: Step | None, to: Step) -> None:
+    """Ask `to` again; the first step left this way (not the steps visited since) is where the interview returns."""
+    state = turn.state
+    state.confirm = None  # a "did you mean" left open is dropped with the question it was about
+    if state.resume is None and here is not None and here.key != to.key:
+        state.resume = here.key
+    state.complete = False
+    state.cursor = to.key
     show_question(turn)
+
+
+def owner_answered(turn: Turn, *, guessed: bool = False) -> list[Step]:
+    """The questions of the journey the owner answered, in the order of the plan. Answers filled for the
+    owner by another answer are not questions; with `guessed`, inferred ones (a channel read from a
+    touchpoint's name) are included, so the owner can correct them."""
+    found = []
+    for step in turn.plan():
+        entry = turn.state.answers.get(step.key)
+        if entry is None or not getattr(step.template, "asked", True) or step.key.startswith("meta."):
+            continue
+        if not entry.get("by") or (guessed and entry.get("by") == "inferred"):
+            found.append(step)
+    return found
+
+
+def pick(turn: Turn, answered: list[Step], target: str) -> Step | None:
+    """The question `/edit` names: its number in the list, its step key or the key's `step_token`."""
+    if target.isdigit():
+        n = int(target)
+        return answered[n - 1] if 1 <= n <= len(answered) else None
+    return next((s for s in answered if same_step(target, s.key) or same_step("#" + target, s.key)), None)
+
+
+def step_label(turn: Turn, step: Step) -> str:
+    try:
+        return texts.step_label(turn.lang, step, turn.state.answers)
+    except KeyError:  # a step without a label in prompts/: its key says what it is
+        return step.key
+
+
+def answer_of(turn: Turn, step: Step) -> str:
+    return texts.display_value(turn.lang, step.id, turn.state.answers.get(step.key))
+
+
+def short(text: str, limit: int = 60) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 @command("skip")

@@ -207,6 +207,13 @@ def advance(turn: Turn, after: Step) -> None:
     keys = [s.key for s in steps]
     following = steps[keys.index(after.key) + 1 :] if after.key in keys else []
     nxt = next((s for s in following if s.key not in state.answers), None) or turn.first_open()
+    back, state.resume = state.resume, None  # /back or /edit left this step: return to it, after any question the change opened
+    target = steps[keys.index(back)] if back in keys and back != after.key else None
+    if target is not None and (target.key not in state.answers or not state.answers[target.key].get("by")):
+        if nxt is not None and nxt in following and keys.index(nxt.key) < keys.index(target.key):
+            state.resume = target.key
+        else:
+            nxt = target
     if nxt is None:
         state.cursor = None
         state.complete = True

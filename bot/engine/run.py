@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import prompts
 from bot.engine import living  # noqa: F401  (registers the living-journey commands)
-from bot.engine.commands import ask_language, dispatch, start, status_command
+from bot.engine.commands import answer_of, ask_language, dispatch, start, status_command, step_label
+from bot.engine.effects import NewJourney
 from bot.engine.questions import OPEN_QUESTIONS, answer, show_question
 from bot.engine.state import Outcome
 from bot.engine.turn import Turn
-from bot.events import Choice, Command, Event, Start, Text, same_step
+from bot.events import Choice, Command, EditedText, Event, Start, Text, parse_input, same_step
 
 
 def run(turn: Turn, event: Event) -> Outcome:
@@ -25,15 +26,62 @@ def run(turn: Turn, event: Event) -> Outcome:
         else:
             ask_language(turn)
         return turn.finish()
+    asked = None if state.pending or state.paused else turn.current()
     if isinstance(event, Start):
         start(turn)
     elif isinstance(event, Command):
         dispatch(turn, event)
     elif isinstance(event, Choice):
         on_choice(turn, event)
+    elif isinstance(event, EditedText):
+        on_edited(turn, event)
     else:
         on_text(turn, event.text)
+    remember(turn, event, asked.key if asked else None)
     return turn.finish()
+
+
+def remember(turn: Turn, event: Event, asked: str | None) -> None:
+    """Which message carried the last answer: a typed answer to the question that was open sets it;
+    any other answer, or another journey, clears it (an edit of that message no longer applies)."""
+    state = turn.state
+    if turn.has_effect(NewJourney):
+        state.last_answer = state.resume = None
+        return
+    if isinstance(event, EditedText) or not turn.out.logged:
+        return
+    answered = isinstance(event, Text) and event.message_id and asked and any(item.key == asked for item in turn.out.logged)
+    state.last_answer = {"step": str(asked), "msg": str(event.message_id)} if answered else None  # type: ignore[union-attr]
+
+
+def on_edited(turn: Turn, edited: EditedText) -> None:
+    """An edited message: it changes the answer it carried while that is the last answer; it never
+    answers the question that is open now."""
+    state = turn.state
+    last = state.last_answer or {}
+    step = next((s for s in turn.plan() if s.key == last.get("step")), None)
+    if (
+        step is None
+        or last.get("msg") != edited.original_id
+        or step.key not in state.answers
+        or state.pending
+        or not isinstance(parse_input(edited.text), Text)
+    ):
+        turn.say("info", turn.msg("edit.too_late"))
+        return
+    here = None if state.complete else turn.current()
+    outer = state.resume
+    away = here is not None and here.key != step.key  # the owner is at another question: come back to it
+    state.resume = here.key if here is not None and away else outer
+    state.cursor = step.key
+    state.complete = False
+    mark = len(turn.out.replies)
+    answer(turn, step, edited.text, is_choice=False)
+    if any(item.key == step.key for item in turn.out.logged):
+        turn.say("info", turn.msg("edit.updated", question=step_label(turn, step), answer=answer_of(turn, step)))
+        turn.out.replies.insert(mark, turn.out.replies.pop())
+        if away and here is not None and state.resume is None and state.cursor == here.key:
+            state.resume = outer  # back where the owner was, whose own way back still holds
 
 
 def on_choice(turn: Turn, choice: Choice) -> None:

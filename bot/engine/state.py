@@ -26,6 +26,8 @@ class State:
     version_due: bool = False  # a review added questions: save the new version once they are answered
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     confirm: dict[str, Any] | None = None  # a typed choice close to an option, awaiting "did you mean …?" (engine/confirm.py)
+    resume: str | None = None  # /back or /edit moved away from this step: the interview returns to it
+    last_answer: dict[str, str] | None = None  # {"step": key, "msg": platform message id} of the last typed answer
 
     def conversation_fields(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,8 @@ class State:
             "review": list(self.review),
             "version_due": self.version_due,
             "confirm": self.confirm,
+            "resume": self.resume,
+            "last_answer": dict(self.last_answer) if self.last_answer else None,
         }
 
 

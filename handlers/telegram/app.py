@@ -49,7 +49,7 @@ from telegram.ext import (
 import prompts
 from app import Journeys, OwnerKey, Reminder, StoreUnavailable
 from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
-from bot.events import COMMANDS, Choice, Command, Event, Start, Text, parse_input
+from bot.events import COMMANDS, Choice, Command, EditedText, Event, Start, Text, parse_input
 from bot.events import same_step as same_step_key
 from bot.replies import Reply
 from handlers.kit import FileRejected, OwnerQueue, ReminderLoop, accept_csv, read_limited
@@ -283,6 +283,8 @@ class TelegramBot:
             }
         )
         known = sorted({*COMMANDS, *MENU_COMMANDS, *aliases} - {"start"})
+        # First: an edited message is never a new answer or command (the handlers below would take it as one).
+        app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.on_edited))
         app.add_handler(CommandHandler("start", self.on_start))
         app.add_handler(CommandHandler(known, self.on_command))
         # Unknown commands: in private chats the engine says so; in groups they may be for another bot.
@@ -367,7 +369,17 @@ class TelegramBot:
         message = update.effective_message
         if message is None or message.text is None or not self._group_ok(update, context):
             return
-        await self.dispatch(update, context, Text(message.text))
+        await self.dispatch(update, context, Text(message.text, message_id=str(message.message_id)))
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edited message: it changes the answer it carried if that is still the last one."""
+        message = update.edited_message
+        if message is None or not self._group_ok(update, context):
+            return
+        text = message.text if message.text is not None else message.caption
+        if text is None:
+            return
+        await self.dispatch(update, context, EditedText(text, str(message.message_id)))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -376,7 +388,7 @@ class TelegramBot:
         if message.document is not None:
             await self.on_document(update, context, message.document)
             return
-        await self.dispatch(update, context, Text(message.caption or ""))
+        await self.dispatch(update, context, Text(message.caption or "", message_id=str(message.message_id)))
 
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE, document: Document) -> None:
         """Customers' survey answers as a CSV file: its text is what /results takes.
@@ -597,7 +609,7 @@ def build_application(journeys: Journeys, settings: TelegramSettings, **kwargs: 
     return TelegramBot(journeys, settings, **kwargs).build()
 
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 def webhook_kwargs(settings: TelegramSettings) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Answers typed in the DM (message.im), and customers' survey answers shared there as a CSV file.
-Bot messages, edits and other subtypes are ignored."""
+"""Answers typed in the DM (message.im), customers' survey answers shared there as a CSV file, and
+the owner's edits of their own messages (message_changed). Bot messages and other subtypes are ignored."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import OwnerKey
-from bot.events import Command, Event, Start, Text
+from bot.events import Command, EditedText, Event, Start, Text
 from handlers.kit.intake import MAX_CSV_BYTES, FileRejected
 from handlers.slack import render
 from handlers.slack.core import SlackJourneys
@@ -18,6 +18,9 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
     @app.event("message")
     async def direct_message(ack: Any, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        if event.get("subtype") == "message_changed":
+            edited(journeys, body, event, client)
+            return
         shared = _shared_file(event)
         if event.get("channel_type") != "im" or (event.get("subtype") and shared is None) or event.get("bot_id") or not event.get("user"):
             return
@@ -28,11 +31,49 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
         text = render.unescape(event.get("text") or "")
         # Slack re-delivers an event it thinks failed (X-Slack-Retry-Num) with the same event_id.
         dedup = f"slack:{body.get('event_id')}" if body.get("event_id") else None
-        journeys.spawn_for(owner, journeys.guarded(client, owner, channel, work(journeys, client, owner, channel, text, shared, dedup)))
+        journeys.spawn_for(
+            owner, journeys.guarded(client, owner, channel, work(journeys, client, owner, channel, text, shared, dedup, event.get("ts")))
+        )
+
+
+def edited(journeys: SlackJourneys, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+    """The owner edited one of their messages in the DM: it may change the answer it carried. Edits of
+    the bot's own messages, and changes Slack makes itself (a link preview added), are not edits."""
+    message = event.get("message") or {}
+    before = event.get("previous_message") or {}
+    user = message.get("user")
+    if (
+        event.get("channel_type") != "im"
+        or not user
+        or message.get("bot_id")
+        or message.get("subtype")
+        or not message.get("edited")
+        or not message.get("ts")
+        or message.get("text") == before.get("text")
+    ):
+        return
+    team = body.get("team_id") or event.get("team") or message.get("team", "")
+    owner = journeys.owner(team, user)
+    channel = event["channel"]
+    journeys.remember_dm(owner, channel)
+    change = EditedText(render.unescape(message.get("text") or ""), str(message["ts"]))
+    dedup = f"slack:{body.get('event_id')}" if body.get("event_id") else None
+    journeys.spawn_for(owner, journeys.guarded(client, owner, channel, show(journeys, client, owner, channel, change, dedup)))
+
+
+async def show(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, event: Event, dedup: str | None) -> None:
+    await journeys.show(client, owner, channel, journeys.turn(client, owner, event, dedup_key=dedup))
 
 
 async def work(
-    journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, text: str, shared: dict[str, Any] | None, dedup: str | None
+    journeys: SlackJourneys,
+    client: AsyncWebClient,
+    owner: OwnerKey,
+    channel: str,
+    text: str,
+    shared: dict[str, Any] | None,
+    dedup: str | None,
+    ts: str | None = None,
 ) -> None:
     event: Event
     if await journeys.known_language(owner) is None:
@@ -48,7 +89,7 @@ async def work(
             return
         event = Command("results", content)
     else:
-        event = Text(text)
+        event = Text(text, message_id=ts)
     await journeys.show(client, owner, channel, journeys.turn(client, owner, event, dedup_key=dedup))
 
 
