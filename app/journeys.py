@@ -117,6 +117,13 @@ class Journeys:
     async def expand(self, owner: OwnerKey, item: Reply) -> AsyncIterator[Outgoing]:
         """A summary request becomes 'working', the report, the markdown file and the chart; an export
         request the markdown file; anything else is passed on."""
+        if item.type == "map":
+            # every stage is rated: the emotion curve, before the last questions
+            yield Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id)
+            if item.journey_id is not None:
+                view = await asyncio.to_thread(self.reports.view, owner, item.journey_id)
+                yield await asyncio.to_thread(self.reports.chart, view)
+            return
         if item.type not in ("summary", "export") or item.journey_id is None:
             if item.type not in ("summary", "export"):
                 yield item

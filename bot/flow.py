@@ -14,7 +14,7 @@ from typing import Any, Iterator, Mapping
 
 import prompts
 
-KINDS = ("short_text", "long_text", "single_choice", "multi_choice", "scale", "list")
+KINDS = ("short_text", "long_text", "single_choice", "multi_choice", "scale", "list", "ratings")
 SCALE = ("1", "2", "3", "4", "5")
 
 
@@ -28,6 +28,8 @@ class StepTemplate:
     options: tuple[str, ...] = ()
     default: tuple[str, ...] = ()
     sharpen: bool = False
+    covers: str | None = None  # the template this step answers for all touchpoints (or stages) at once
+    asked: bool = True  # False: never asked, filled by the step that covers it
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def _template(raw: Mapping[str, Any]) -> StepTemplate:
         options=options,
         default=tuple(str(d) for d in raw.get("default", ())),
         sharpen=bool(raw.get("sharpen", False)),
+        covers=raw.get("covers"),
+        asked=bool(raw.get("asked", True)),
     )
 
 
@@ -184,6 +188,42 @@ def iter_plan(flow: Flow, answers: Mapping[str, Any]) -> Iterator[Step]:
     if names:
         for t in flow.tail:
             yield Step(key=t.id, template=t)
+
+
+def covered_keys(step: Step, answers: Mapping[str, Any]) -> list[str] | None:
+    """The answer keys a covering step fills, or None while they are not known yet (the stages or a
+    stage's touchpoints are still to be named)."""
+    covers = step.template.covers
+    if covers is None:
+        return []
+    names = answered_list(answers, "journey.stages")
+    if "journey.stages" not in answers:
+        return None
+    slugs = stage_slugs(names)
+    if step.stage_slug:
+        slugs = [step.stage_slug]
+    if covers.startswith("stage."):
+        return [stage_key(slug, covers) for slug in slugs]
+    keys: list[str] = []
+    for slug in slugs:
+        touchpoints_key = stage_key(slug, "stage.touchpoints")
+        if touchpoints_key not in answers:
+            return None
+        keys += [touchpoint_key(slug, n, covers) for n in range(1, len(answered_list(answers, touchpoints_key)) + 1)]
+    return keys
+
+
+def is_done(step: Step, answers: Mapping[str, Any]) -> bool:
+    """Answered, or (for a covering step) everything it covers is answered, however that happened."""
+    if step.key in answers:
+        return True
+    keys = covered_keys(step, answers) if step.template.covers else None
+    return keys is not None and step.template.covers is not None and all(key in answers for key in keys)
+
+
+def is_open(step: Step, answers: Mapping[str, Any]) -> bool:
+    """A question still to ask."""
+    return step.template.asked and not is_done(step, answers)
 
 
 def field_name(template_id: str) -> str:

@@ -11,6 +11,7 @@ ReplyType = Literal[
     "summary",  # the adapter asks the service for the report of `journey_id`
     "export",  # the adapter asks the service for the markdown export of `journey_id`
     "done",  # the interview is complete
+    "map",  # every stage is rated: the adapter shows the emotion curve of `journey_id`
     "forgotten",  # everything of the owner was deleted
 ]
 

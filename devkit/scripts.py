@@ -1,4 +1,5 @@
-"""Scripted interviews: every line is what an owner would type, in order."""
+"""Scripted interviews: every line is what an owner would type, in order (the interview of flow
+version 2: one rating line per stage, one team question, evidence and delights once)."""
 from __future__ import annotations
 
 BAKERY_NL = [
@@ -18,39 +19,38 @@ BAKERY_NL = [
     "Foto's van eerdere taarten en verhalen van andere moeders",
     "De uitnodigingen voor het feest zijn verstuurd",
     "interviews, gut",
-    "behouden",
-    # Bewustwording
+    "behouden",  # the bakery's six stages
+    "per_stage",  # who owns the steps: it differs per stage
+    # Bewustwording: channels inferred (social, website); the pain typed after the ratings
     "Instagram-post van een vriendin, Zoeken op Google",
-    "social", "4", "/skip", "marketing",
-    "website", "3", "Website laadt traag op mobiel", "tech",
-    "interviews",
-    "Taartfoto's op Instagram",
-    # Overweging
+    "4 3 - Website laadt traag op mobiel",
+    "marketing",
+    # Overweging: a low point, so what goes wrong is asked
     "Reviews lezen, Vragen via WhatsApp",
-    "review_site", "3", "/skip", "marketing",
-    "whatsapp", "2", "Pas na twee dagen antwoord", "service",
-    "interviews, data",
-    "/skip",
-    # Aankoop
+    "3 2",
+    "Pas na twee dagen antwoord op WhatsApp",
+    "service",
+    # Bestellen
     "Bestellen in de winkel",
-    "shop", "4", "/skip", "sales",
-    "gut",
-    "/skip",
-    # Levering
+    "4",
+    "sales",
+    # Ophalen en proeven
     "Taart ophalen",
-    "shop", "2", "Rij van twintig minuten op zaterdag", "delivery",
-    "interviews",
-    "/skip",
-    # Loyaliteit
+    "2",
+    "Rij van twintig minuten op zaterdag",
+    "delivery",
+    # Terugkomen: no channel in the name, so it is asked
     "Geen contact na het feest",
-    "weet ik niet", "1", "We horen nooit hoe het feest was", "weet ik niet",
-    "gut",
-    "/skip",
-    # Aanbeveling
+    "1",
+    "We horen nooit hoe het feest was",
+    "weet ik niet",
+    "weet ik niet",
+    # Aanbevelen
     "Foto delen in de groepsapp",
-    "whatsapp", "3", "/skip", "outside",
-    "gut",
-    "/skip",
+    "3",
+    "outside",
+    "interviews, gut",  # where the feelings come from
+    "Taartfoto's op Instagram",  # what already delights
     "monthly",
 ]
 
@@ -72,29 +72,29 @@ B2B_EN = [
     "A competitor was hit by ransomware last month",
     "data",
     "Discovery, Proposal, Onboarding, Partnership",
+    "per_stage",
     # Discovery
     "LinkedIn article, Webinar",
-    "social", "4", "/skip", "marketing",
-    "website", "3", "Registration form asks too much", "marketing",
-    "data",
-    "/skip",
-    # Proposal
+    "4 3 - Registration form asks too much",
+    "marketing",
+    # Proposal: "Written proposal" names no channel, so it is asked
     "Sales call, Written proposal",
-    "phone", "4", "/skip", "sales",
-    "email", "2", "Proposal takes 3 weeks to arrive", "sales",
-    "data, gut",
-    "The security scan we run for free",
+    "4 2",
+    "Proposal takes 3 weeks to arrive",
+    "sales",
+    "email",
     # Onboarding
     "Kick-off meeting, Account migration",
-    "in_person", "5", "/skip", "service",
-    "website", "2", "Passwords reset without warning", "tech",
-    "gut",
-    "/skip",
+    "5 2",
+    "Passwords reset without warning",
+    "service",
+    "website",
     # Partnership
-    "Quarterly review",
-    "in_person", "3", "Report is a generic PDF", "service",
-    "gut",
-    "/skip",
+    "Quarterly meeting",
+    "3 - Report is a generic PDF",
+    "service",
+    "data, gut",
+    "The security scan we run for free",
     "quarterly",
 ]
 

@@ -37,7 +37,7 @@ def test_start_with_a_language_hint_skips_the_language_question():
 def test_forward_records_and_moves_on():
     out = say(start(), "Bakery Bart")
     assert out.state.answers["business.name"] == {"v": "Bakery Bart", "s": "ok"}
-    assert out.logged[0].key == "business.name" and out.progress == (1, 16)
+    assert out.logged[0].key == "business.name" and out.progress == (1, 35)
     question = out.replies[-1]
     assert question.step == "business.sector" and "Bakery Bart" in question.text
     assert [c.value for c in question.choices][:2] == ["bakery", "salon"]
@@ -99,14 +99,20 @@ def test_bad_input_reasks_and_stores_nothing():
     out = say(state, "telepathy")
     assert out.replies[0].type == "error" and "telepathy" in out.replies[0].text
     assert "persona.source" not in out.state.answers
-    state = say(state, "gut", "Awareness, Purchase", "Instagram").state
-    out = say(state, "social")
-    assert out.replies[-1].kind == "scale"
-    for bad in ("0", "6", "3.5", "very"):
+    state = say(state, "gut", "Awareness, Purchase", "owner").state
+    out = say(state, "Instagram, Flyer")
+    assert out.replies[-1].kind == "ratings"
+    for bad in ("0 3", "6 3", "3.5 3", "very"):
         bad_out = say(out.state, bad)
         assert bad_out.replies[0].type == "error" and "1 (very negative) to 5" in bad_out.replies[0].text
         assert not bad_out.logged
-    assert say(out.state, "4").state.answers[out.replies[-1].step]["v"] == 4
+    too_many = say(out.state, "4 3 2")
+    assert too_many.replies[0].type == "error" and "3 ratings for 2 steps" in too_many.replies[0].text
+    half = say(out.state, "4")
+    assert half.replies[0].type == "error" and "Flyer" in half.replies[0].text and not half.logged
+    rated = say(half.state, "2=2")
+    assert rated.state.answers["stage.awareness.tp1.feeling"]["v"] == 4
+    assert rated.state.answers["stage.awareness.tp2.feeling"]["v"] == 2
 
 
 def test_multi_choice_toggles_then_done():
@@ -125,21 +131,32 @@ def test_stages_can_be_kept_renamed_dropped_or_added():
     base = say(start(), "Bart", "1", "leads", "first order", "fresh bread daily", "/skip", "Brenda", "mum of two", "healthy breakfast", "no time left", "/skip", "google", "good reviews online", "hungry kids at home", "gut").state
     kept = handle(base, Choice(KEEP, "journey.stages"))
     assert kept.state.answers["journey.stages"]["v"][0] == "Awareness" and len(kept.state.answers["journey.stages"]["v"]) == 6
+    assert kept.replies[-1].step == "journey.team"
+    kept = handle(kept.state, Choice("owner", "journey.team"))
     assert kept.replies[-1].step == "stage.awareness.touchpoints"
     assert kept.replies[-1].progress.stage_count == 6
     custom = say(base, "Discover\nOrder online\nEnjoy")
     assert custom.replies[-1].text.startswith("Stage 1 of 3: Discover")
-    out = say(custom.state, "Instagram, Google")
-    assert out.replies[-1].step == "stage.discover.tp1.channel"
-    out = say(out.state, "social", "4", "/skip", "marketing")
-    assert out.replies[-1].step == "stage.discover.tp2.channel"
+    out = say(custom.state, "per_stage", "Instagram, Shop visit, Something else")
+    assert out.state.answers["stage.discover.tp1.channel"] == {"v": "social", "s": "ok", "by": "inferred"}
+    assert out.state.answers["stage.discover.tp2.channel"]["v"] == "shop"
+    assert out.replies[-1].step == "stage.discover.ratings"
+    out = say(out.state, "4 2 3")
+    assert out.replies[-1].step == "stage.discover.pains", "a low point asks what goes wrong"
+    out = say(out.state, "the shop visit takes too long")
+    assert out.state.answers["stage.discover.tp2.pain"]["v"] == "the shop visit takes too long"
+    assert out.state.answers["stage.discover.tp1.pain"]["s"] == "skipped"
+    assert out.replies[-1].step == "stage.discover.team"
+    out = say(out.state, "marketing")
+    assert all(out.state.answers[f"stage.discover.tp{n}.team"]["v"] == "marketing" for n in (1, 2, 3))
+    assert out.replies[-1].step == "stage.discover.tp3.channel", "only the channel no name says is asked"
 
 
 def test_status_summary_and_export_mid_way():
     state = say(start(), "Bakery Bart", "1").state
     state.journey_id = 7
     status = say(state, "/status")
-    assert status.replies[0].type == "info" and "2 of 16" in status.replies[0].text
+    assert status.replies[0].type == "info" and "2 of 35" in status.replies[0].text
     summary = say(state, "/summary")
     assert summary.replies[0].type == "summary" and summary.replies[0].journey_id == 7
     assert summary.replies[-1].step == "journey.goal"
@@ -154,7 +171,7 @@ def test_new_list_open():
     state.journey_id = 1
     out = say(state, "/new")
     assert out.effects == [NewJourney()] and out.state.answers == {} and out.state.journey_id is None
-    assert out.progress == (0, 16)
+    assert out.progress == (0, 35)
     assert out.replies[-1].step == "business.name"
     refs = [JourneyRef(1, "Bakery Bart", 1, 16), JourneyRef(2, "Shop", 3, 16)]
     ctx = Context(journeys=refs)
@@ -210,8 +227,10 @@ def test_unknown_command_and_dutch_aliases():
 
 def test_completion_says_done_and_asks_for_the_summary():
     state = say(start(), "B", "other", "leads", "first order", "good bread daily", "/skip", "Pia", "young mum", "good food fast",
-                "no time at all", "/skip", "google", "friends who tried it", "an empty fridge", "gut", "Only").state
-    out = say(state, "Shop visit", "shop", "5", "/skip", "sales", "gut", "/skip")
+                "no time at all", "/skip", "google", "friends who tried it", "an empty fridge", "gut", "Only", "sales").state
+    out = say(state, "Shop visit", "5")
+    assert [r.type for r in out.replies][:1] == ["map"], "the map is shown once every stage is rated"
+    out = say(out.state, "gut", "/skip")
     assert out.replies[-1].step == "journey.review" and out.replies[-1].choices[0].value == "monthly"
     out = say(out.state, "1")
     assert [r.type for r in out.replies] == ["done", "summary"] and out.effects == [JourneyCompleted()]
@@ -244,6 +263,7 @@ def test_sector_template_proposes_stages_and_touchpoints():
     assert question.step == "journey.stages" and "Afspraak maken" in question.text
     out = handle(state, Choice(KEEP, "journey.stages"))
     assert out.state.answers["journey.stages"]["v"][2] == "Afspraak maken"
+    out = handle(out.state, Choice("owner", "journey.team"))
     touch = out.replies[-1]
     assert touch.step == "stage.bewustwording.touchpoints"
     assert "Instagram voor-en-na" in touch.text and touch.choices[0].value == KEEP
@@ -265,8 +285,8 @@ def test_every_command_is_registered_and_needs_name_what_to_load():
 
 def finished(journey_id: int = 5) -> State:
     state = say(start(), "B", "other", "leads", "first order", "good bread daily", "/skip", "Pia", "young mum", "good food fast",
-                "no time at all", "/skip", "google", "friends who tried it", "an empty fridge", "gut", "Only",
-                "Shop visit", "shop", "2", "/skip", "sales", "gut", "/skip", "1").state
+                "no time at all", "/skip", "google", "friends who tried it", "an empty fridge", "gut", "Only", "sales",
+                "Shop visit", "2", "/skip", "gut", "/skip", "1").state
     assert state.complete
     state.journey_id = journey_id
     return state

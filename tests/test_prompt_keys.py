@@ -2,9 +2,10 @@
 in prompts/en/ (templates/ included) with the same keys, recursively, the same list lengths, and
 the same {placeholders} in each text. A failure names the file and the key path that differs.
 
-Vocabulary is the one exception: word lists (keys ending in `_words`) and messages.yaml's
-`aliases` (the language's own words for the commands) hold words of that language, so only their
-presence and type are compared, not their length or keys."""
+Vocabulary is the one exception: word lists (keys ending in `_words`), messages.yaml's `aliases`
+(the language's own words for the commands) and the word lists of the vocabulary files (lexicon.yaml:
+words that name a channel; synonyms.yaml: other words for an option) hold words of that language, so
+only their presence and type are compared, not their length or keys."""
 from __future__ import annotations
 
 import re
@@ -24,6 +25,7 @@ def _files(lang: str) -> set[str]:
 
 
 FILES = sorted(_files("nl") | _files("en"))
+VOCABULARY_FILES = ("lexicon.yaml", "synonyms.yaml")  # keys are the same; the lists hold each language's words
 
 
 def placeholders(text: str) -> set[str]:
@@ -39,9 +41,9 @@ def vocabulary(path: str) -> bool:
     return last.endswith("_words") or path == "aliases"
 
 
-def differences(a: Any, b: Any, path: str = "") -> Iterator[str]:
+def differences(a: Any, b: Any, path: str = "", *, word_lists: bool = False) -> Iterator[str]:
     where = path or "(top)"
-    if path and vocabulary(path):
+    if path and (vocabulary(path) or (word_lists and isinstance(a, list))):
         if type(a) is not type(b):
             yield f"{where}: a {type(a).__name__} in nl, a {type(b).__name__} in en"
         return
@@ -53,7 +55,7 @@ def differences(a: Any, b: Any, path: str = "") -> Iterator[str]:
             elif key not in a:
                 yield f"{sub}: only in en"
             else:
-                yield from differences(a[key], b[key], sub)
+                yield from differences(a[key], b[key], sub, word_lists=word_lists)
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             yield f"{where}: {len(a)} items in nl, {len(b)} in en"
@@ -72,7 +74,7 @@ def test_nl_and_en_have_the_same_keys_and_placeholders(name: str) -> None:
     missing = [lang for lang in LANGS if not (PROMPTS / lang / name).exists()]
     assert not missing, f"prompts/{{{','.join(missing)}}}/{name} is missing (the other language has it)"
     nl, en = (yaml.safe_load((PROMPTS / lang / name).read_text(encoding="utf-8")) for lang in LANGS)
-    found = list(differences(nl, en))
+    found = list(differences(nl, en, word_lists=name in VOCABULARY_FILES))
     assert not found, f"prompts/nl/{name} and prompts/en/{name} differ:\n  " + "\n  ".join(found)
 
 

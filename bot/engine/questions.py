@@ -9,7 +9,9 @@ from bot import texts
 from bot.engine.answers import Unsure, hold, is_vague, parse, settled
 from bot.engine.effects import JourneyCompleted, SaveVersion
 from bot.engine.turn import Turn
-from bot.flow import Step
+from bot.engine.progress import count
+from bot.engine.stage_steps import after_recorded, answer_ratings, last_ratings_done, ratings_data, ratings_lines
+from bot.flow import Step, is_open
 from bot.replies import Option, Progress
 from bot.templates import proposed_touchpoints, sector_template
 from bot.vocabulary import DONE, DONT_KNOW, INVALID, KEEP, SKIP, Invalid, is_control, matches_word
@@ -62,6 +64,10 @@ def show_question(turn: Turn) -> None:
     if step.kind == "multi_choice" and state.selection:
         chosen = ", ".join(texts.option_label(turn.lang, step.id, v) for v in state.selection)
         lines.append(turn.msg("selected", selected=chosen))
+    data: dict[str, Any] = {"selected": list(state.selection)} if step.kind == "multi_choice" else {}
+    if step.kind == "ratings":
+        lines[1:1] = ratings_lines(turn, step)
+        data = ratings_data(turn, step)
     turn.say(
         "question",
         "\n".join(lines),
@@ -69,7 +75,7 @@ def show_question(turn: Turn) -> None:
         kind=step.kind,
         choices=choices(turn, step),
         progress=progress(turn, step),
-        data={"selected": list(state.selection)} if step.kind == "multi_choice" else {},
+        data=data,
     )
 
 
@@ -77,7 +83,7 @@ def choices(turn: Turn, step: Step) -> tuple[Option, ...]:
     opts: list[Option] = []
     if step.kind in ("single_choice", "multi_choice", "scale"):
         opts = [Option(v, texts.option_label(turn.lang, step.id, v)) for v in step.template.options]
-    if step.kind == "multi_choice":
+    if step.kind in ("multi_choice", "ratings"):
         opts.append(Option(DONE, turn.msg("buttons.done")))
     if step.kind == "list" and proposals(turn, step):
         label = texts.questions(turn.lang)[step.id].get("keep") or turn.msg("use_suggestion")
@@ -90,14 +96,14 @@ def choices(turn: Turn, step: Step) -> tuple[Option, ...]:
 
 
 def progress(turn: Turn, step: Step | None) -> Progress:
-    steps = turn.plan()
+    answered, total = count(turn.ctx.flow, turn.state.answers)
     return Progress(
         section=step.template.section if step else "stage",
         stage_index=step.stage_index if step else 0,
         stage_count=step.stage_count if step else 0,
         stage_name=step.stage_name if step else "",
-        answered=sum(1 for s in steps if s.key in turn.state.answers),
-        total=len(steps),
+        answered=answered,
+        total=total,
     )
 
 
@@ -170,6 +176,21 @@ def answer(turn: Turn, step: Step, raw: str, *, is_choice: bool) -> None:
             turn.record(step, raw, proposals(turn, step), "ok")
         else:
             turn.record(step, raw, None, "unknown")
+        after_recorded(turn, step)
+        advance(turn, after=step)
+        return
+    if step.kind == "ratings":
+        try:
+            done = answer_ratings(turn, step, raw, is_choice=is_choice)
+        except Invalid as invalid:
+            turn.say("error", turn.msg(f"ratings.errors.{invalid.key}", **invalid.values))
+            show_question(turn)
+            return
+        if done is None:
+            show_question(turn)
+            return
+        if last_ratings_done(turn, step):
+            turn.say("map", turn.msg("map_ready"))
         advance(turn, after=step)
         return
     if step.template.sharpen and state.followup != step.key and is_vague(step, raw):
@@ -185,6 +206,7 @@ def answer(turn: Turn, step: Step, raw: str, *, is_choice: bool) -> None:
         show_question(turn)
         return
     turn.record(step, raw, value, "ok")
+    after_recorded(turn, step)
     advance(turn, after=step)
 
 
@@ -194,6 +216,7 @@ def skip(turn: Turn, step: Step) -> None:
         advance(turn, after=step)
     elif step.optional:
         turn.record(step, "/skip", None, "skipped")
+        after_recorded(turn, step)
         advance(turn, after=step)
     else:
         error(turn, "not_skippable")
@@ -206,10 +229,10 @@ def advance(turn: Turn, after: Step) -> None:
     steps = turn.plan()
     keys = [s.key for s in steps]
     following = steps[keys.index(after.key) + 1 :] if after.key in keys else []
-    nxt = next((s for s in following if s.key not in state.answers), None) or turn.first_open()
+    nxt = next((s for s in following if is_open(s, state.answers)), None) or turn.first_open()
     back, state.resume = state.resume, None  # /back or /edit left this step: return to it, after any question the change opened
     target = steps[keys.index(back)] if back in keys and back != after.key else None
-    if target is not None and (target.key not in state.answers or not state.answers[target.key].get("by")):
+    if target is not None and (is_open(target, state.answers) or not state.answers.get(target.key, {"by": "-"}).get("by")):
         if nxt is not None and nxt in following and keys.index(nxt.key) < keys.index(target.key):
             state.resume = target.key
         else:

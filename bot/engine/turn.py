@@ -7,7 +7,7 @@ import prompts
 from bot import texts
 from bot.engine.effects import Effect, NewJourney
 from bot.engine.state import Context, Logged, Outcome, State
-from bot.flow import Step, plan
+from bot.flow import Step, is_open, plan
 from bot.replies import Option, Progress, Reply, ReplyType
 
 
@@ -63,7 +63,7 @@ class Turn:
 
     def first_open(self) -> Step | None:
         for step in self.plan():
-            if step.key not in self.state.answers:
+            if is_open(step, self.state.answers):
                 return step
         return None
 
@@ -72,6 +72,14 @@ class Turn:
         self.state.selection = []
         self.state.followup = None
         self.out.logged.append(Logged(key=step.key, raw=raw, value=value, status=status))
+        self._answers_changed = True
+        self._plan = None
+
+    def fill(self, key: str, value: Any, status: str = "ok", *, by: str) -> None:
+        """An answer the owner did not type for this key: inferred from a name, or given for the whole
+        stage or journey in one turn. Logged like any answer; `by` says where it came from."""
+        self.state.answers[key] = {"v": value, "s": status, "by": by}
+        self.out.logged.append(Logged(key=key, raw=f"({by})", value=value, status=status))
         self._answers_changed = True
         self._plan = None
 
@@ -89,6 +97,7 @@ class Turn:
 
     def finish(self) -> Outcome:
         if self._answers_changed or self.has_effect(NewJourney):
-            steps = self.plan()
-            self.out.progress = (sum(1 for s in steps if s.key in self.state.answers), len(steps))
+            from bot.engine.progress import count
+
+            self.out.progress = count(self.ctx.flow, self.state.answers)
         return self.out

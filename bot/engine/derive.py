@@ -1,0 +1,172 @@
+"""Answers given once that fill many: channels inferred from touchpoint names, one team for the whole
+journey or a stage, a stage's ratings and what goes wrong in it, evidence and delights for all stages.
+
+Pure functions of the answers; the turn records what they return with `Turn.fill`.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Iterator, Mapping
+
+import prompts
+from bot.flow import answered_list, stage_key, stage_slugs, touchpoint_key
+
+Fill = tuple[str, Any, str]  # (answer key, value, status)
+PAINLESS = 3  # a stage whose lowest rating is at least this gets no "what goes wrong" question
+_WORD = re.compile(r"[\w'’-]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _channel_words() -> tuple[tuple[str, str], ...]:
+    """(word, channel) pairs of both languages, longest first so 'google maps' wins over 'google'."""
+    pairs: list[tuple[str, str]] = []
+    for lang in prompts.LANGUAGES:
+        for channel, words in prompts.load(lang, "lexicon")["touchpoint.channel"].items():
+            pairs += [(str(word).casefold(), str(channel)) for word in words]
+    return tuple(sorted(set(pairs), key=lambda pair: -len(pair[0])))
+
+
+def infer_channel(name: str) -> str | None:
+    """The channel a touchpoint's name says, or None: a lexicon word at the start of a word of the name."""
+    folded = " ".join(_WORD.findall(name.casefold().replace("’", "'")))
+    found: list[tuple[int, int, str]] = []  # (position, -length, channel): the first word said wins
+    for word, channel in _channel_words():
+        match = re.search(rf"(?<![\w]){re.escape(word)}", folded)
+        if match:
+            found.append((match.start(), -len(word), channel))
+    return min(found)[2] if found else None
+
+
+def _stages(answers: Mapping[str, Any]) -> list[str]:
+    return stage_slugs(answered_list(answers, "journey.stages"))
+
+
+def _touchpoints(answers: Mapping[str, Any], slug: str) -> list[str]:
+    return answered_list(answers, stage_key(slug, "stage.touchpoints"))
+
+
+def _journey_team(answers: Mapping[str, Any]) -> str | None:
+    entry = answers.get("journey.team") or {}
+    value = entry.get("v") if entry.get("s") == "ok" else None
+    return str(value) if value and value != "per_stage" else None
+
+
+def after_touchpoints(answers: Mapping[str, Any], slug: str) -> Iterator[Fill]:
+    """A stage's touchpoints are named: their channels where the names say them, the journey's team."""
+    team = _journey_team(answers)
+    for n, name in enumerate(_touchpoints(answers, slug), start=1):
+        channel_key = touchpoint_key(slug, n, "touchpoint.channel")
+        if channel_key not in answers:
+            channel = infer_channel(name)
+            if channel:
+                yield channel_key, channel, "ok"
+        team_key = touchpoint_key(slug, n, "touchpoint.team")
+        if team and team_key not in answers:
+            yield team_key, team, "ok"
+
+
+def after_journey_team(answers: Mapping[str, Any]) -> Iterator[Fill]:
+    team = _journey_team(answers)
+    if not team:
+        return
+    for slug in _stages(answers):
+        for n in range(1, len(_touchpoints(answers, slug)) + 1):
+            key = touchpoint_key(slug, n, "touchpoint.team")
+            if key not in answers:
+                yield key, team, "ok"
+
+
+def after_stage_team(answers: Mapping[str, Any], slug: str, team: Any, status: str) -> Iterator[Fill]:
+    for n in range(1, len(_touchpoints(answers, slug)) + 1):
+        yield touchpoint_key(slug, n, "touchpoint.team"), team, status
+
+
+def after_ratings(answers: Mapping[str, Any], slug: str, scores: Mapping[int, int], pain: str) -> Iterator[Fill]:
+    """Each touchpoint's feeling; the stage's pain when it was typed with the ratings, or nothing to
+    ask when no touchpoint is rated below 3 (a low point is where something goes wrong; the owner
+    can always type a pain after the ratings)."""
+    for n, score in sorted(scores.items()):
+        yield touchpoint_key(slug, n, "touchpoint.feeling"), score, "ok"
+    if pain:
+        yield from after_pains(answers, slug, pain, scores)
+    elif scores and min(scores.values()) >= PAINLESS:
+        for n in range(1, len(_touchpoints(answers, slug)) + 1):
+            key = touchpoint_key(slug, n, "touchpoint.pain")
+            if key not in answers:
+                yield key, None, "skipped"
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.casefold()) if len(w) > 2}
+
+
+def named_touchpoint(text: str, names: list[str], scores: Mapping[int, int]) -> int:
+    """The touchpoint a sentence is about: the one whose name shares most words with it (a shared
+    word's start counts), else the lowest rated, else the first."""
+    said = _words(text)
+    best, best_overlap = 0, 0
+    for n, name in enumerate(names, start=1):
+        overlap = sum(1 for word in _words(name) if any(s.startswith(word[:5]) or word.startswith(s[:5]) for s in said))
+        if overlap > best_overlap:
+            best, best_overlap = n, overlap
+    if best:
+        return best
+    if scores:
+        return min(scores, key=lambda n: (scores[n], n))
+    return 1
+
+
+def _scores(answers: Mapping[str, Any], slug: str) -> dict[int, int]:
+    scores: dict[int, int] = {}
+    for n in range(1, len(_touchpoints(answers, slug)) + 1):
+        entry = answers.get(touchpoint_key(slug, n, "touchpoint.feeling")) or {}
+        if entry.get("s") == "ok" and entry.get("v") is not None:
+            scores[n] = int(entry["v"])
+    return scores
+
+
+def after_pains(answers: Mapping[str, Any], slug: str, text: str, scores: Mapping[int, int] | None = None) -> Iterator[Fill]:
+    """What goes wrong in a stage, on the touchpoint it names (or the lowest rated); the others have none."""
+    names = _touchpoints(answers, slug)
+    if not names:
+        return
+    target = named_touchpoint(text, names, scores if scores is not None else _scores(answers, slug)) if text else 0
+    for n in range(1, len(names) + 1):
+        key = touchpoint_key(slug, n, "touchpoint.pain")
+        if n == target:
+            yield key, text, "ok"
+        elif key not in answers or (answers[key] or {}).get("by"):
+            yield key, None, "skipped"
+
+
+def after_evidence(answers: Mapping[str, Any], value: Any, status: str) -> Iterator[Fill]:
+    """The journey's evidence for every stage not answered on its own (journeys of the first flow)."""
+    for slug in _stages(answers):
+        key = stage_key(slug, "stage.evidence")
+        if key not in answers or (answers[key] or {}).get("by"):
+            yield key, value, status
+
+
+def after_delights(answers: Mapping[str, Any], text: str) -> Iterator[Fill]:
+    """What already delights, on the stage it names (by a stage or touchpoint name), else the best rated."""
+    slugs = _stages(answers)
+    names = answered_list(answers, "journey.stages")
+    target = ""
+    if text:
+        said = _words(text)
+        best = 0
+        for slug, name in zip(slugs, names):
+            words = _words(name) | {w for tp in _touchpoints(answers, slug) for w in _words(tp)}
+            overlap = sum(1 for word in words if any(s.startswith(word[:5]) or word.startswith(s[:5]) for s in said))
+            if overlap > best:
+                target, best = slug, overlap
+        if not target and slugs:
+            averages = {slug: (sum(s.values()) / len(s)) for slug in slugs if (s := _scores(answers, slug))}
+            target = max(averages, key=lambda slug: averages[slug]) if averages else slugs[0]
+    for slug in slugs:
+        key = stage_key(slug, "stage.delights")
+        if slug == target:
+            yield key, text, "ok"
+        elif key not in answers or (answers[key] or {}).get("by"):
+            yield key, None, "skipped"
