@@ -136,8 +136,10 @@ def test_stages_can_be_kept_renamed_dropped_or_added():
     assert kept.replies[-1].step == "stage.awareness.touchpoints"
     assert kept.replies[-1].progress.stage_count == 6
     custom = say(base, "Discover\nOrder online\nEnjoy")
+    assert custom.replies[-1].step == "journey.team"
+    custom = say(custom.state, "per_stage")
     assert custom.replies[-1].text.startswith("Stage 1 of 3: Discover")
-    out = say(custom.state, "per_stage", "Instagram, Shop visit, Something else")
+    out = say(custom.state, "Instagram, Shop visit, Something else")
     assert out.state.answers["stage.discover.tp1.channel"] == {"v": "social", "s": "ok", "by": "inferred"}
     assert out.state.answers["stage.discover.tp2.channel"]["v"] == "shop"
     assert out.replies[-1].step == "stage.discover.ratings"
