@@ -59,6 +59,7 @@ class Run:
     failure: str = ""
     seconds: float = 0.0
     transcript: list[tuple[str, str]] = field(default_factory=list)
+    turns_inline: int | None = None  # the same owner typing each stage's pain after its ratings
 
     @property
     def minutes(self) -> float:
@@ -143,7 +144,7 @@ class Chat:
         return err.decode("utf-8", "replace")
 
 
-def drive(business: Business, workdir: Path, *, keep_transcript: bool = False) -> Run:
+def drive(business: Business, workdir: Path, *, keep_transcript: bool = False, inline_pains: bool = False) -> Run:
     """One complete interview of `business` on a fresh SQLite file in `workdir`, then its depth."""
     run = Run(business)
     env = dict(os.environ)
@@ -157,7 +158,7 @@ def drive(business: Business, workdir: Path, *, keep_transcript: bool = False) -
         env["PYTHONPATH"] = str(SOURCE)
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)
-    policy = owner_policy(business)
+    policy = owner_policy(business, inline_pains=inline_pains)
     chat = Chat(env, workdir)
     started = time.perf_counter()
     last_step, same = None, 0
@@ -269,8 +270,13 @@ def run(businesses: tuple[Business, ...] = BUSINESSES, *, verbose: bool = False)
     for business in businesses:
         with tempfile.TemporaryDirectory(prefix="jb-length-") as tmp:
             result = drive(business, Path(tmp), keep_transcript=verbose)
+        if not SOURCE:  # the ratings question of the shorter interview takes the stage's pain on the same line
+            with tempfile.TemporaryDirectory(prefix="jb-length-") as tmp:
+                inline = drive(business, Path(tmp), inline_pains=True)
+            result.turns_inline = inline.turns if not inline.failure else None
         runs.append(result)
-        print(f"  {business.key}: {result.turns} turns, {result.chars} characters, {result.stages} stages, "
+        print(f"  {business.key}: {result.turns} turns ({result.turns_inline} with the pains typed after the ratings), "
+              f"{result.chars} characters, {result.stages} stages, "
               f"{result.touchpoints} touchpoints, about {result.minutes:.0f} min; {result.depth}", flush=True)
         for error in result.errors:
             print(f"    error shown: {error}", flush=True)
@@ -328,8 +334,8 @@ def table(runs: list[Run], before: dict[str, dict[str, str]] | None = None) -> l
     """The markdown table of a run, with the recorded "before" figures next to it."""
     before = read_before() if before is None else before
     lines = [
-        "| business | stages | touchpoints | owner turns (before → now) | typed characters (before → now) | minutes (before → now) | depth |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| business | stages | touchpoints | owner turns (before → now) | turns with pains typed after the ratings | typed characters (before → now) | minutes (before → now) | depth |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         b = before.get(r.business.key, {})
@@ -338,10 +344,10 @@ def table(runs: list[Run], before: dict[str, dict[str, str]] | None = None) -> l
             return f"{b[key]} → {now}" if key in b else f"– → {now}"
 
         if r.failure:
-            lines.append(f"| {r.business.key} | – | – | {pair('owner turns', '–')} | {pair('typed characters', '–')} | {pair('minutes', '–')} | {r.depth} |")
+            lines.append(f"| {r.business.key} | – | – | {pair('owner turns', '–')} | – | {pair('typed characters', '–')} | {pair('minutes', '–')} | {r.depth} |")
             continue
         lines.append(
-            f"| {r.business.key} ({r.business.lang}) | {r.stages} | {r.touchpoints} | {pair('owner turns', str(r.turns))} | "
+            f"| {r.business.key} ({r.business.lang}) | {r.stages} | {r.touchpoints} | {pair('owner turns', str(r.turns))} | {r.turns_inline if r.turns_inline is not None else '–'} | "
             f"{pair('typed characters', str(r.chars))} | {pair('minutes', f'{r.minutes:.1f}')} | {r.depth} |"
         )
     return lines

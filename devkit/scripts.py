@@ -428,6 +428,9 @@ class Owner:
                 for value in ("per_touchpoint", "differs", "mixed", "per_tp"):
                     if has_choice(question, value):
                         return pick(question, [value])
+            if index == 0 and ("one team per stage" in str(question.get("text", "")) or "één team per fase" in str(question.get("text", ""))):
+                # the question takes every stage's team in one line
+                return ", ".join(s.stage_team for s in self.business.stages)
             return pick(question, [stage.stage_team], typed={"owner": "ik zelf" if self.business.lang == "nl" else "just me"})
         if field == "evidence":
             return pick(question, list(stage.evidence))

@@ -21,6 +21,7 @@ from bot.replies import Option
 from bot.vocabulary import FORGET_STEP, KEEP, LANGUAGE_STEP, SHOW
 
 CONTEXT_LISTS = frozenset({"journeys", "todos"})
+FINISHED = "(finished)"  # State.resume of an owner who went back from a complete journey: no step, so the end again
 
 Handler = Callable[[Turn, str], None]  # (turn, the command's argument)
 
@@ -167,7 +168,9 @@ def go_back(turn: Turn, here: Step | None, to: Step) -> None:
     """Ask `to` again; the first step left this way (not the steps visited since) is where the interview returns."""
     state = turn.state
     state.confirm = None  # a "did you mean" left open is dropped with the question it was about
-    if state.resume is None and here is not None and here.key != to.key:
+    if state.resume is None and state.complete:
+        state.resume = FINISHED
+    elif state.resume is None and here is not None and here.key != to.key:
         state.resume = here.key
     state.complete = False
     state.cursor = to.key

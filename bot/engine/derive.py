@@ -13,6 +13,7 @@ import prompts
 from bot.flow import answered_list, stage_key, stage_slugs, touchpoint_key
 
 Fill = tuple[str, Any, str]  # (answer key, value, status)
+COMPOUND_PART = 6  # lexicon words this long are also found inside a compound word
 PAINLESS = 3  # a stage whose lowest rating is at least this gets no "what goes wrong" question
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 
@@ -32,7 +33,10 @@ def infer_channel(name: str) -> str | None:
     folded = " ".join(_WORD.findall(name.casefold().replace("’", "'")))
     found: list[tuple[int, int, str]] = []  # (position, -length, channel): the first word said wins
     for word, channel in _channel_words():
-        match = re.search(rf"(?<![\w]){re.escape(word)}", folded)
+        # a word starts a word of the name; a longer word may also end one (Dutch compounds such as
+        # "evaluatiegesprek" or "onderhoudsrapport")
+        boundary = "" if len(word) >= COMPOUND_PART else r"(?<![\w])"
+        match = re.search(rf"{boundary}{re.escape(word)}", folded)
         if match:
             found.append((match.start(), -len(word), channel))
     return min(found)[2] if found else None
@@ -53,8 +57,10 @@ def _journey_team(answers: Mapping[str, Any]) -> str | None:
 
 
 def after_touchpoints(answers: Mapping[str, Any], slug: str) -> Iterator[Fill]:
-    """A stage's touchpoints are named: their channels where the names say them, the journey's team."""
-    team = _journey_team(answers)
+    """A stage's touchpoints are named: their channels where the names say them, and the stage's team
+    (given for all stages at once) or the journey's."""
+    stage_team = answers.get(stage_key(slug, "stage.team")) or {}
+    team = stage_team.get("v") if stage_team.get("s") == "ok" and stage_team.get("v") else _journey_team(answers)
     for n, name in enumerate(_touchpoints(answers, slug), start=1):
         channel_key = touchpoint_key(slug, n, "touchpoint.channel")
         if channel_key not in answers:

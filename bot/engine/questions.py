@@ -10,7 +10,7 @@ from bot.engine.answers import Unsure, hold, is_vague, parse, settled
 from bot.engine.effects import JourneyCompleted, SaveVersion
 from bot.engine.turn import Turn
 from bot.engine.progress import count
-from bot.engine.stage_steps import after_recorded, answer_ratings, last_ratings_done, ratings_data, ratings_lines
+from bot.engine.stage_steps import after_recorded, answer_ratings, last_ratings_done, ratings_data, ratings_lines, stage_teams
 from bot.flow import Step, is_open
 from bot.replies import Option, Progress
 from bot.templates import proposed_touchpoints, sector_template
@@ -177,6 +177,9 @@ def answer(turn: Turn, step: Step, raw: str, *, is_choice: bool) -> None:
         else:
             turn.record(step, raw, None, "unknown")
         after_recorded(turn, step)
+        advance(turn, after=step)
+        return
+    if step.id == "stage.team" and not is_choice and stage_teams(turn, step, raw):
         advance(turn, after=step)
         return
     if step.kind == "ratings":

@@ -40,6 +40,24 @@ def after_recorded(turn: Turn, step: Step) -> None:
         fill_all(turn, derive.after_delights(answers, str(value) if status == "ok" and value else ""), by="journey")
 
 
+def stage_teams(turn: Turn, step: Step, raw: str) -> bool:
+    """The first stage's team question also takes one team per stage, in order ("marketing, sales,
+    service"): every stage named gets its team in this one turn. False when `raw` is not such a list."""
+    from bot.engine.answers import match_option, split_items
+
+    items = split_items(raw)
+    if len(items) < 2:
+        return False
+    later = [s for s in turn.plan() if s.id == "stage.team" and s.stage_index >= step.stage_index]
+    teams = [match_option(step, item, turn.lang) for item in items]
+    if len(items) > len(later) or any(team is None for team in teams):
+        return False
+    for stage_step, team in zip(later, teams):
+        turn.record(stage_step, raw, team, "ok") if stage_step is step else turn.fill(stage_step.key, team, by="journey")
+        fill_all(turn, derive.after_stage_team(turn.state.answers, stage_step.stage_slug, team, "ok"), by="stage")
+    return True
+
+
 def touchpoint_names(turn: Turn, step: Step) -> list[str]:
     return answered_list(turn.state.answers, stage_key(step.stage_slug, "stage.touchpoints"))
 
