@@ -226,6 +226,18 @@ def is_open(step: Step, answers: Mapping[str, Any]) -> bool:
     return step.template.asked and not is_done(step, answers)
 
 
+def still_to_ask(step: Step, steps: list[Step], answers: Mapping[str, Any]) -> bool:
+    """A question the owner will still be asked: open, not answered later for the whole stage or
+    journey at once, and not a stage's team when one team was given for the journey."""
+    if not is_open(step, answers):
+        return False
+    if any(other.template.covers == step.id and other.stage_slug in ("", step.stage_slug) and is_open(other, answers) for other in steps):
+        return False
+    if step.id == "stage.team":
+        return (answers.get("journey.team") or {}).get("v") == "per_stage"
+    return True
+
+
 def field_name(template_id: str) -> str:
     return template_id.split(".", 1)[1]
 

@@ -136,3 +136,15 @@ def test_a_journey_of_the_first_flow_resumes_and_finishes() -> None:
     assert view.fields["stage.find.evidence"].value == ["gut"], "what was answered per stage is kept"
     assert view.fields["stage.buy.evidence"].value == ["data"]
     assert [tp.team.value for _, tp in view.touchpoints()] == ["marketing", "sales", "sales"]
+
+
+def test_status_progress_and_the_summary_agree_on_what_is_left() -> None:
+    out = run(started(), *HEAD_EN, "Discover, Buy", "owner", "Instagram post, Shop window")
+    question = out.replies[-1]
+    assert question.kind == "ratings" and question.progress is not None
+    status = run(out.state, "/status").replies[0]
+    assert f"{question.progress.answered} of {question.progress.total}" in status.text
+    view = build_view(out.state.answers, "en")
+    # left: this stage's ratings and its pains, the next stage's touchpoints, ratings and pains, evidence, delights, review
+    assert question.progress.left == 8
+    assert len(view.missing) == question.progress.left, view.missing
