@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from store.models import AnswerLog
+from store.models import AnswerLog, Journey
 from tests.jsonl_chat import JsonlChat
 from devkit.scripts import B2B_EN, BAKERY_NL
 
@@ -91,6 +91,14 @@ def _answers_in_db(db_url: str) -> list[tuple[str, str]]:
     return [(r.step, r.raw) for r in rows]
 
 
+def _journey_answers(db_url: str) -> dict:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        answers = conn.execute(select(Journey.answers)).scalar_one()
+    engine.dispose()
+    return dict(answers)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_resume_after_sigkill(sqlite_url, tmp_path, seed):
     rng = random.Random(seed)
@@ -108,7 +116,14 @@ def test_resume_after_sigkill(sqlite_url, tmp_path, seed):
     assert chat.first[-1]["step"] == acknowledged_step, "did not resume at the exact step"
     run_script(chat, script[cut:])
     assert chat.close() == 0
-    logged = [raw for _, raw in _answers_in_db(sqlite_url)]
+    rows = _answers_in_db(sqlite_url)
+    answers = _journey_answers(sqlite_url)
+    # answers the engine filled for the owner (inferred channels, a stage's ratings per touchpoint,
+    # the journey's evidence per stage) carry "by" and are logged as "(by)": each once
+    filled = [(step, raw) for step, raw in rows if (answers.get(step) or {}).get("by")]
+    assert filled and all(raw == f"({answers[step]['by']})" for step, raw in filled)
+    assert len({step for step, _ in filled}) == len(filled), "a filled answer was logged twice"
+    logged = [raw for step, raw in rows if not (answers.get(step) or {}).get("by")]
     # the language choice is a setting, not an answer: every other line is logged once, in order
     assert logged == script[1:], "an acknowledged answer was lost, doubled or reordered"
 
