@@ -148,3 +148,22 @@ def test_status_progress_and_the_summary_agree_on_what_is_left() -> None:
     # left: this stage's ratings and its pains, the next stage's touchpoints, ratings and pains, evidence, delights, review
     assert question.progress.left == 8
     assert len(view.missing) == question.progress.left, view.missing
+
+
+def test_a_stage_told_in_own_words_is_read_into_touchpoints_and_confirmed_first() -> None:
+    state = run(started("nl"), *HEAD_EN, "Ontdekken, Kopen", "owner").state
+    out = run(state, "ze ziet ons op Instagram, leest Google-reviews en belt ons dan")
+    question = out.replies[-1]
+    assert question.data["described"] == ["Ziet ons op Instagram", "Leest Google-reviews", "Belt ons"]
+    assert "(Social media)" in question.text or "(" in question.text
+    assert "stage.ontdekken.touchpoints" not in out.state.answers, "nothing stored before the owner agrees"
+    kept = handle(out.state, Choice("__keep__", question.step), Context())
+    assert kept.state.answers["stage.ontdekken.touchpoints"]["v"] == ["Ziet ons op Instagram", "Leest Google-reviews", "Belt ons"]
+    assert kept.state.answers["stage.ontdekken.tp1.channel"]["v"] == "social"
+    assert kept.state.answers["stage.ontdekken.tp2.channel"]["v"] == "review_site"
+    assert kept.state.answers["stage.ontdekken.tp3.channel"]["v"] == "phone"
+    assert kept.replies[-1].kind == "ratings"
+    retyped = run(out.state, "Instagram, Google-reviews")
+    assert retyped.state.answers["stage.ontdekken.touchpoints"]["v"] == ["Instagram", "Google-reviews"]
+    plain = run(state, "Instagram, Etalage")
+    assert plain.state.answers["stage.ontdekken.touchpoints"]["v"] == ["Instagram", "Etalage"], "a plain list is stored at once"

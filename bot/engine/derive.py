@@ -176,3 +176,28 @@ def after_delights(answers: Mapping[str, Any], text: str) -> Iterator[Fill]:
             yield key, text, "ok"
         elif key not in answers or (answers[key] or {}).get("by"):
             yield key, None, "skipped"
+
+
+# -- a stage told in the owner's own words ---------------------------------------------------
+DESCRIBED = "described"  # the open question that shows what was read, before it is stored
+JOINING = r"(?:\ben dan\b|\ben daarna\b|\bdaarna\b|\bvervolgens\b|\bwaarna\b|\ben\b|\bdan\b|\band then\b|\bafter that\b|\bafterwards\b|\bthen\b|\band\b)"
+SUBJECTS = re.compile(r"^(?:ze|zij|hij|men|klanten|de klant|they|she|he|customers|the customer)\s+", re.IGNORECASE)
+SEQUENCE = r"\b(?:dan|daarna|vervolgens|waarna|then|after that|afterwards)\b"  # words that tell a story in order
+MIN_WORDS = 6
+
+
+def read_description(text: str) -> list[str] | None:
+    """The touchpoints a description names, or None when `text` is a plain list (or too short to read)."""
+    if "\n" in text or ";" in text or len(text.split()) < MIN_WORDS or not re.search(JOINING, text, re.IGNORECASE):
+        return None
+    if not (SUBJECTS.match(text.strip()) or re.search(SEQUENCE, text, re.IGNORECASE)):
+        return None  # "Aanbetaling en bevestigingsmail" is an item of a list, not a story
+    parts = re.split(rf"\s*(?:[,.!?]|{JOINING})\s*", text, flags=re.IGNORECASE)
+    names = []
+    for part in parts:
+        part = SUBJECTS.sub("", part.strip(" -"))
+        if len(part) >= 3:
+            names.append(part[0].upper() + part[1:])
+    return names if len(names) >= 2 else None
+
+

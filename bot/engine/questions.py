@@ -9,6 +9,7 @@ from bot import texts
 from bot.engine.answers import Unsure, hold, is_vague, parse, settled
 from bot.engine.effects import JourneyCompleted, SaveVersion
 from bot.engine.turn import Turn
+from bot.engine.derive import DESCRIBED, read_description
 from bot.engine.progress import count
 from bot.engine.stage_steps import after_recorded, answer_ratings, last_ratings_done, ratings_data, ratings_lines, stage_teams
 from bot.flow import Step, is_open
@@ -179,6 +180,13 @@ def answer(turn: Turn, step: Step, raw: str, *, is_choice: bool) -> None:
         after_recorded(turn, step)
         advance(turn, after=step)
         return
+    if step.id == "stage.touchpoints" and not is_choice and turn.state.followup != step.key:
+        names = read_description(raw)
+        if names:  # shown first (engine/describe.py); the next typed answer is taken as the list it is
+            state.followup = step.key
+            state.pending, state.confirm = DESCRIBED, {"step": step.key, "raw": raw, "value": names}
+            show_question(turn)
+            return
     if step.id == "stage.team" and not is_choice and stage_teams(turn, step, raw):
         advance(turn, after=step)
         return
