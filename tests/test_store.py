@@ -11,6 +11,7 @@ from app import Journeys, OwnerKey
 from store.db import database_url
 from store.models import AnswerLog, Business, Conversation, Journey, Owner, Persona, ProcessedEvent, Stage, Summary, Touchpoint
 from store.repository import JourneyNotFound, Store
+from bot.engine.derive import infer_channel
 from devkit.drive import type_lines
 from devkit.scripts import B2B_EN, BAKERY_NL
 
@@ -46,12 +47,25 @@ def test_full_journey_round_trip(journeys: Journeys):
         assert [s.name for s in stages][:2] == ["Bewustwording", "Overweging"] and len(stages) == 6
         pickup = session.scalar(select(Touchpoint).where(Touchpoint.name == "Taart ophalen"))
         assert (pickup.channel, pickup.feeling, pickup.pain, pickup.team) == ("shop", 2, "Rij van twintig minuten op zaterdag", "delivery")
+        # per stage teams: the touchpoints of a stage carry the stage's team
+        assert [t.team for t in session.scalars(select(Touchpoint).where(Touchpoint.stage_id == stages[0].id))] == ["marketing", "marketing"]
         unknown = session.scalar(select(Touchpoint).where(Touchpoint.name == "Geen contact na het feest"))
-        assert unknown.channel is None and unknown.team is None and unknown.feeling == 1
-    # the log holds every answer, in order, exactly as typed
+        # "weet ik niet" for the stage's team (and for the channel, when the name does not say it)
+        assert unknown.channel == infer_channel("Geen contact na het feest") and unknown.team is None and unknown.feeling == 1
+        assert unknown.pain == "We horen nooit hoe het feest was"
+        instagram = session.scalar(select(Touchpoint).where(Touchpoint.name == "Instagram-post van een vriendin"))
+        assert (instagram.channel, instagram.feeling, instagram.pain, instagram.team) == ("social", 4, None, "marketing")
+    # the log holds every answer, in order, exactly as typed; the answers filled for the owner
+    # (inferred channels, a stage's ratings and team per touchpoint, the journey's evidence per stage)
+    # are logged as "(by)" with the journey's answer carrying that "by"
     with repo.sessions() as session:
-        raws = session.scalars(select(AnswerLog.raw).order_by(AnswerLog.id)).all()
-    assert raws == BAKERY_NL[1:]
+        rows = session.execute(select(AnswerLog.step, AnswerLog.raw).order_by(AnswerLog.id)).all()
+        answers = dict(session.scalar(select(Journey)).answers)
+    typed = [r.raw for r in rows if not (answers.get(r.step) or {}).get("by")]
+    filled = [r for r in rows if (answers.get(r.step) or {}).get("by")]
+    assert typed == BAKERY_NL[1:]
+    assert filled and all(r.raw == f"({answers[r.step]['by']})" for r in filled)
+    assert {r.step for r in filled} >= {f"stage.{s.slug}.evidence" for s in stages}
 
 
 def test_answers_survive_a_new_repository(db_url: str):
