@@ -4,6 +4,7 @@ from __future__ import annotations
 from tests.conftest import TODAY
 from bot.coach import build_report
 from bot.export import render_markdown
+from bot.journey import JourneyView, build_view
 from app import Journeys, OwnerKey
 from devkit.drive import type_lines
 from devkit.scripts import B2B_EN, BAKERY_NL
@@ -53,11 +54,11 @@ def test_rules_of_the_method(journeys: Journeys):
     assert checks[1].ok and not checks[2].ok  # talked to customers, no own data
     b2b_checks = {c.number: c for c in b2b.mistakes}
     assert not b2b_checks[1].ok and b2b_checks[2].ok
-    assert b2b_checks[6].ok  # sales, journeys, tech own steps
+    assert b2b_checks[6].ok  # marketing, sales and service own steps
     # channel gap: the consultant's persona reads LinkedIn and e-mail and compares, none of which ... comparison is missing
     assert any("Comparison sites" in i.title for i in b2b.improvements)
-    # the ending rule: the consultant's journey ends on a 3/5 quarterly review
-    assert any(i.title.startswith("Make the ending stronger") and "Quarterly review" in i.title for i in b2b.improvements)
+    # the ending rule: the consultant's journey ends on a 3/5 quarterly meeting
+    assert any(i.title.startswith("Make the ending stronger") and "Quarterly meeting" in i.title for i in b2b.improvements)
     # waits are recognised as a pain of their own
     assert any(i.title.startswith("Shorten or explain the wait") for i in b2b.improvements)
     # Kano: the consultant delights with a free scan while steps score 2/5
@@ -75,19 +76,44 @@ def test_summary_mid_way_lists_what_is_missing(journeys: Journeys):
     assert report.summary and not report.wow_moments
 
 
+def with_stage_evidence(view: JourneyView, evidence: dict[str, list[str]]) -> JourneyView:
+    """The journey with another evidence for some stages: the interview asks it once for all stages
+    (a journey of the first flow, or one corrected later, has it per stage)."""
+    answers = dict(view.answers)
+    for slug, value in evidence.items():
+        assert f"stage.{slug}.evidence" in answers, slug
+        answers[f"stage.{slug}.evidence"] = {"v": value, "s": "ok"}
+    return build_view(answers, view.lang, view.id)
+
+
 def test_evidence_shows_and_gut_feeling_puts_customer_talks_first(journeys: Journeys):
-    _, bakery = finished(journeys, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
+    bakery_view, bakery = finished(journeys, OwnerKey("terminal", "local", "baker"), BAKERY_NL)
     b2b_view, b2b = finished(journeys, OwnerKey("terminal", "local", "consultant"), B2B_EN)
-    # the consultant's map mixes data and gut feeling: no alarm
+    # the consultant's map rests on data and gut feeling: no alarm
     assert not any(i.title == "Talk to customers about these first" for i in b2b.improvements)
+    # the same map with the evidence per stage of the first flow: two stages on gut feeling alone of
+    # five parts is no majority, still no alarm
+    mixed_view = with_stage_evidence(b2b_view, {"discovery": ["data"], "proposal": ["data", "gut"], "onboarding": ["gut"], "partnership": ["gut"]})
+    mixed = build_report(mixed_view, TODAY)
+    assert not any(i.title == "Talk to customers about these first" for i in mixed.improvements)
     guessing = [("gut" if line in ("data", "data, gut") else line) for line in B2B_EN]
+    assert guessing.count("gut") == 2  # the persona's sources and the journey's evidence
     _, guessed = finished(journeys, OwnerKey("terminal", "local", "guesser"), guessing)
     assert guessed.improvements[0].title == "Talk to customers about these first"
     assert all(stage in guessed.improvements[0].why for stage in ("Careful Carl", "Discovery", "Partnership"))
-    # the bakery talked to customers for most of its map
+    # the bakery talked to customers for its whole map
     assert not any(i.title.startswith("Praat hier eerst") for i in bakery.improvements)
-    assert any("🟢" in p and "🔴" in p for p in bakery.summary)
+    assert any("Terugkomen 🟢" in p and "Feestende Fenna 🟢" in p for p in bakery.summary)
+    # three of its six stages on gut feeling alone: most of the map still rests on customer talks
+    three = build_report(with_stage_evidence(bakery_view, {"bestellen": ["gut"], "terugkomen": ["gut"], "aanbevelen": ["gut"]}), TODAY)
+    assert not any(i.title.startswith("Praat hier eerst") for i in three.improvements)
+    assert any("Overweging 🟢" in p and "Terugkomen 🔴" in p for p in three.summary)
+    # four of them: the gut feeling is the majority, talk to customers first
+    four = build_report(with_stage_evidence(bakery_view, {"overweging": ["gut"], "bestellen": ["gut"], "terugkomen": ["gut"], "aanbevelen": ["gut"]}), TODAY)
+    assert four.improvements[0].title.startswith("Praat hier eerst")
     markdown = journeys.reports.markdown(b2b_view, b2b).data.decode("utf-8")
-    assert "### Stage 1: Discovery\n\n_Evidence: 🟠 Data (analytics, reviews, complaints)_" in markdown
-    assert "_Evidence: 🔴 Gut feeling_" in markdown
+    assert "### Stage 1: Discovery\n\n_Evidence: 🟠 Data (analytics, reviews, complaints), Gut feeling_" in markdown
     assert "| Where the persona answers come from | 🟠 Data (analytics, social, customer service) |" in markdown
+    markdown = journeys.reports.markdown(mixed_view, mixed).data.decode("utf-8")
+    assert "### Stage 1: Discovery\n\n_Evidence: 🟠 Data (analytics, reviews, complaints)_" in markdown
+    assert "### Stage 3: Onboarding\n\n_Evidence: 🔴 Gut feeling_" in markdown
