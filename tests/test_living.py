@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.events import Choice, Command, Text
@@ -59,6 +60,35 @@ def test_a_reminder_due_while_the_bot_was_down_is_sent_once(db_url: str):
     two.close()
 
 
+NEW_TOUCHPOINT = {  # what the owner answers about the touchpoint added in the review
+    "stage.discovery.tp3.channel": "social",
+    "stage.discovery.tp3.feeling": "5",
+    "stage.discovery.tp3.pain": "/skip",
+    "stage.discovery.pains": "/skip",  # nothing goes wrong at the podcast
+    "stage.discovery.tp3.team": "marketing",
+}
+
+
+def answer_until_complete(journeys: Journeys, replies: list, lines: dict[str, str]) -> list[str]:
+    """Answer the questions the interview asks until it is complete again; the steps asked."""
+    asked: list[str] = []
+    while replies[-1].type == "question":
+        step = replies[-1].step
+        assert step in lines and step not in asked, (step, asked)
+        asked.append(step)
+        replies = type_lines(journeys, CARL, [lines[step]], start=False)
+    assert replies[-1].type == "summary", replies[-1]
+    return asked
+
+
+def pain_step(asked: list[str]) -> str:
+    return "stage.discovery.pains" if "stage.discovery.pains" in asked else "stage.discovery.tp3.pain"
+
+
+def order_of_fields(step: str) -> int:
+    return ["channel", "feeling", "pains", "pain", "team"].index(step.rsplit(".", 1)[1])
+
+
 def test_review_saves_a_second_version_with_a_correct_change_list(journeys: Journeys):
     journey_id = finish(journeys)
     report = asyncio.run(journeys.report(CARL, journey_id))
@@ -81,9 +111,13 @@ def test_review_saves_a_second_version_with_a_correct_change_list(journeys: Jour
             replies = journeys.handle(CARL, Text(answers[item]))
         else:
             replies = journeys.handle(CARL, Choice("__keep__", question.step))
-    # the new touchpoint still needs its channel, feeling, pain and team: the interview asks them
-    assert replies[-1].step == "stage.discovery.tp3.channel", replies[-1]
-    type_lines(journeys, CARL, ["social", "5", "/skip", "marketing"], start=False)
+    # the new touchpoint still needs its channel, feeling, pain and team: the interview asks them,
+    # and nothing else (what goes wrong may be asked for the stage, which covers the new touchpoint)
+    asked = answer_until_complete(journeys, replies, NEW_TOUCHPOINT)
+    assert sorted(asked, key=order_of_fields) == ["stage.discovery.tp3.channel", "stage.discovery.tp3.feeling", pain_step(asked), "stage.discovery.tp3.team"], asked
+    view = journeys.view(CARL, journey_id)
+    podcast = view.stages[0].touchpoints[2]
+    assert (podcast.name, podcast.channel.value, podcast.score, podcast.team.value) == ("Podcast interview", "social", 5, "marketing")
     with journeys.store.sessions() as session:
         numbers = session.scalars(select(JourneyVersion.number).where(JourneyVersion.journey_id == journey_id)).all()
     assert sorted(numbers) == [1, 2]
@@ -95,6 +129,19 @@ def test_review_saves_a_second_version_with_a_correct_change_list(journeys: Jour
     assert f"✔ done: {first_improvement.title}" in report.changes
     markdown = asyncio.run(journeys.export(CARL, journey_id)).data.decode("utf-8")
     assert "## What changed" in markdown and "Podcast interview" in markdown
+
+
+@pytest.mark.xfail(strict=True, reason="engine: answering the stage's pains question again (asked for a touchpoint added "
+                   "in a review) sets the pain typed with the ratings on another touchpoint to skipped (derive.after_pains)")
+def test_a_touchpoint_added_in_a_review_keeps_the_pain_typed_with_the_ratings(journeys: Journeys):
+    journey_id = finish(journeys)
+    replies = journeys.handle(CARL, Command("review"))
+    replies = journeys.handle(CARL, Text("LinkedIn article, Webinar, Podcast interview"))
+    while replies[-1].type == "question" and replies[-1].step.startswith("review:"):
+        replies = journeys.handle(CARL, Choice("__keep__", replies[-1].step))
+    answer_until_complete(journeys, replies, NEW_TOUCHPOINT)
+    webinar = journeys.view(CARL, journey_id).stages[0].touchpoints[1]
+    assert (webinar.name, webinar.pain.value) == ("Webinar", "Registration form asks too much")
 
 
 def test_survey_answers_from_csv_produce_the_comparison(journeys: Journeys):
