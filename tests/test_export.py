@@ -57,8 +57,10 @@ def full_script(text: str) -> list[str]:
     line = text.replace(",", " ").replace(";", " ").replace("\n", " ")
     return [
         "en", text, "1", "leads", text, text, "/skip", text, text, text, text, "/skip", "google", text, text, "gut",
-        f"Awareness\n{line}", line, "social", "2", text, "marketing", "gut", "/skip",
-        "Second touch", "website", "4", "/skip", "tech", "data", text, "monthly",
+        f"Awareness\n{line}", "per_stage",
+        line, "2", text, "marketing", "social",  # touchpoints, ratings, what goes wrong, team, channel
+        "Second touch", "4", "tech", "website",  # the stage named by the nasty line
+        "gut", text, "monthly",  # evidence, what delights (the nasty line names its stage), review
     ]
 
 
