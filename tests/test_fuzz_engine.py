@@ -3,10 +3,11 @@ made-up buttons, half of them answers the current question would accept) never c
 
 - the cursor is a step of the plan, or the journey is complete, or a question outside the flow
   (language, forget) is open;
-- answers change only by what the outcome logs (except /new, /open and forget, which swap journeys),
-  and the outcome's progress is set exactly when they changed;
+- answers change only by what the outcome logs (except /new, /open and forget, which swap journeys);
+  an answer filled for the owner carries the "by" its log line names ("(inferred)", "(stage)", ...),
+  and the outcome's progress (bot.engine.progress.count) is set exactly when they changed;
 - handling with only the lists `needs()` names gives the same outcome as with everything loaded;
-- a complete journey has every step of its plan answered;
+- a complete journey has no question of its plan left open (bot.flow.is_open);
 - every turn says something, and every question names a step of the plan (or a meta step);
 - the state survives a JSON round trip (it is stored as JSON).
 """
@@ -22,7 +23,8 @@ from bot import engine
 from bot.engine import Context, JourneyRef, State
 from bot.engine.effects import ForgetOwner, NewJourney, OpenJourney
 from bot.events import COMMANDS, Choice, Command, Event, Start, Text, parse_input, step_token
-from bot.flow import default_flow, plan
+from bot.engine.progress import count
+from bot.flow import default_flow, is_open, plan
 
 OUTSIDE_PREFIXES = tuple(p for p in (getattr(engine, "REVIEW_PREFIX", None),) if p)  # questions of a running review
 SPECIAL = [engine.DONT_KNOW, engine.DONE, engine.SKIP, engine.KEEP]
@@ -102,7 +104,9 @@ def check_outcome(before: dict[str, Any], outcome: engine.Outcome) -> None:
         assert isinstance(reply.text, str) and reply.lang in ("en", "nl")
     steps = plan(default_flow(), state.answers)
     if outcome.logged or NewJourney() in outcome.effects:
-        assert outcome.progress == (sum(1 for s in steps if s.key in state.answers), len(steps))
+        assert outcome.progress == count(default_flow(), state.answers)
+        answered, total = outcome.progress
+        assert 0 <= answered <= total
     else:
         assert outcome.progress is None
     if any(isinstance(e, (NewJourney, ForgetOwner, OpenJourney)) for e in outcome.effects):
@@ -110,6 +114,9 @@ def check_outcome(before: dict[str, Any], outcome: engine.Outcome) -> None:
     expected = dict(before)
     for item in outcome.logged:
         expected[item.key] = {"v": item.value, "s": item.status}
+        by = (state.answers.get(item.key) or {}).get("by")
+        if by is not None and item.raw == f"({by})":  # filled for the owner: logged as "(by)"
+            expected[item.key]["by"] = by
     assert state.answers == expected, "answers changed without a logged answer"
     keys = {step.key for step in steps}
     for reply in outcome.replies:
@@ -121,16 +128,40 @@ def check_outcome(before: dict[str, Any], outcome: engine.Outcome) -> None:
 
 
 def check_state(state: State) -> None:
-    keys = [step.key for step in plan(default_flow(), state.answers)]
+    steps = plan(default_flow(), state.answers)
+    keys = [step.key for step in steps]
     if state.complete:
-        assert all(key in state.answers for key in keys), "complete with unanswered steps"
+        assert not [s.key for s in steps if is_open(s, state.answers)], "complete with open questions"
         return
     assert state.cursor is None or state.cursor in keys or state.pending, (state.cursor, state.pending)
     assert set(state.selection) <= set(sum((list(s.template.options) for s in plan(default_flow(), state.answers)), [])) | set(state.selection)
 
 
+PAINS = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Nd")), min_size=1, max_size=40).filter(lambda s: s.strip() and not s.strip().startswith("/"))
+
+
+def ratings_line(data: st.DataObject, question: Any) -> Event:
+    """A valid answer to a ratings question: every touchpoint's score in one line ("4 3 2", "4,3,2"),
+    perhaps with what goes wrong after a dash, or single touchpoints ("2=1"), or a tapped score."""
+    count_ = len(question.data["touchpoints"])
+    scores = data.draw(st.lists(st.integers(1, 5), min_size=count_, max_size=count_))
+    form = data.draw(st.sampled_from(["line", "line", "pain", "pairs", "tap"]))
+    if form == "tap":
+        index = data.draw(st.integers(1, count_))
+        return Choice(f"rate:{index}={scores[index - 1]}", data.draw(st.sampled_from([question.step, step_token(question.step)])))
+    if form == "pairs":
+        chosen = data.draw(st.lists(st.integers(1, count_), min_size=1, max_size=count_, unique=True))
+        return Text(" ".join(f"{i}={scores[i - 1]}" for i in chosen))
+    line = data.draw(st.sampled_from([" ", ",", ", "])).join(str(v) for v in scores)
+    if form == "pain":
+        line += " - " + data.draw(PAINS)
+    return Text(line)
+
+
 def accepted_answer(data: st.DataObject, question: Any) -> Event:
     """Something the current question accepts: a shown button, its label, or plain text."""
+    if question.kind == "ratings" and data.draw(st.integers(0, 3)) > 0:
+        return ratings_line(data, question)
     options = [o.value for o in question.choices]
     if options and data.draw(st.booleans()):
         value = data.draw(st.sampled_from(options))
@@ -173,7 +204,20 @@ def test_answering_every_question_reaches_the_end(seed: int) -> None:
             break
         question = [r for r in outcome.replies if r.type == "question"][-1]
         values = [o.value for o in question.choices if o.value not in (engine.DONE, engine.SKIP)]
-        if question.kind == "multi_choice":
+        if question.kind == "ratings":
+            touchpoints = question.data["touchpoints"]
+            assert touchpoints and all(tp["value"] is None for tp in touchpoints), question.data
+            if rng.random() < 0.5:
+                pain = rng.choice(["", " - de rij bij de kassa", " - the form asks too much"])
+                outcome = harness.step(Text(" ".join(str(rng.randint(1, 5)) for _ in touchpoints) + pain))
+            else:  # tapped one by one, then Done
+                for tp in touchpoints:
+                    outcome = harness.step(Choice(f"rate:{tp['index']}={rng.randint(1, 5)}", question.step))
+                    asked = [r for r in outcome.replies if r.type == "question"][-1]
+                    assert asked.step == question.step and asked.data["touchpoints"][tp["index"] - 1]["value"] is not None
+                outcome = harness.step(Choice(engine.DONE, question.step))
+            assert [r for r in outcome.replies if r.type == "question"][-1].step != question.step, "a valid rating was refused"
+        elif question.kind == "multi_choice":
             picks = [v for v in values if v != engine.DONT_KNOW] or values
             outcome = harness.step(Choice(rng.choice(picks), question.step))
             if not harness.state.complete and [r for r in outcome.replies if r.type == "question"][-1].kind == "multi_choice" and harness.state.selection:
