@@ -241,3 +241,18 @@ def test_a_new_journey_forgets_the_last_answer():
     out = say(start(), Text("Bakery Bart", message_id="m1"), "/new")
     refused = say(out.state, EditedText("Bakery Bert", "m1"))
     assert not refused.logged and "business.name" not in refused.state.answers
+
+
+def test_backs_from_a_complete_journey_end_it_again():
+    out = say(start(), *INTRO)
+    for _ in range(150):
+        if out.state.complete:
+            break
+        out = say(out.state, *(["Awareness, Purchase"] if asked(out) == "journey.stages" else answer_anything(out)))
+    assert out.state.complete
+    back = say(out.state, "/back", "/back")
+    assert not back.state.complete and back.state.resume is not None
+    again = say(back.state, *answer_anything(back))
+    assert again.state.complete and [r.type for r in again.replies] == ["done", "summary"]
+    edited = say(out.state, "/edit 2", "2")
+    assert edited.state.complete and value(edited, "business.sector") == "salon"
