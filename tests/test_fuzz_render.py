@@ -75,6 +75,14 @@ def typed_journey(data: st.DataObject, lang: str) -> tuple[JourneyView, list[Rep
             picks = [v for v in values if v != engine.DONT_KNOW] or values
             harness.step(Choice(data.draw(st.sampled_from(picks)), q.step))
             event = Choice(engine.DONE, q.step)
+        elif q.kind == "ratings":  # every touchpoint rated in one line, what goes wrong in random unicode after a dash
+            count = len(q.data["touchpoints"])
+            if data.draw(st.booleans()):  # a tapped score first: the question comes back with it shown
+                tapped = harness.step(Choice(f"rate:{data.draw(st.integers(1, count))}={data.draw(st.integers(1, 5))}", q.step))
+                replies += tapped.replies
+            scores = " ".join(str(data.draw(st.integers(1, 5))) for _ in range(count))
+            pain = data.draw(owner_text).replace("\n", " ").strip()
+            event = Text(f"{scores} - {pain}" if pain else scores)
         else:
             event = Choice(data.draw(st.sampled_from(values)), q.step)
         outcome = harness.step(event)
@@ -168,8 +176,10 @@ def test_whole_random_journeys_render_safely_everywhere(data: st.DataObject, lan
     check_slack_blocks(slack.report_blocks(lang, report, view.title))
     markdown = render_markdown(view, report, today=TODAY.isoformat())
     assert_intact(markdown)
-    if any(tp.score is not None for _, tp in view.touchpoints()):
+    if view.touchpoints():  # every stage's touchpoints were rated
+        assert all(tp.score is not None for _, tp in view.touchpoints())
         assert "```mermaid" in markdown
+    assert any(r.kind == "ratings" for r in replies) == bool(view.touchpoints())
 
 
 options = st.lists(st.builds(Option, value=st.text(max_size=30), label=owner_text.filter(str.strip)), max_size=30)  # labels come from prompts: never empty
