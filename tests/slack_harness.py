@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, AsyncIterator
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -60,6 +61,42 @@ class Harness:
                     user_id, {**button, "block_id": "q"}, channel=message.channel, message_ts=ts, message_blocks=stored.get("blocks"), **kw
                 )
         raise AssertionError(f"no button {value or label!r} in {[b['value'] for b in message.buttons()]}")
+
+    async def select(self, user_id: str, message: Call, value: str) -> Any:
+        """Choose the option `value` (e.g. "rate:1=4") in a select menu of `message`, as Slack sends it;
+        the menus are read from the message as it stands now (a choice updates it in place)."""
+        ts = message.response["ts"] if message.response else ""
+        stored = self.slack.messages.get((message.channel, ts), {})
+        for block in stored.get("blocks") or message.blocks:
+            menu = block.get("accessory") or {}
+            if menu.get("type") != "static_select":
+                continue
+            option = next((o for o in menu.get("options") or () if json.loads(o["value"])["v"] == value), None)
+            if option is None:
+                continue
+            n = self.signer.next_id()
+            payload = {
+                "type": "block_actions",
+                "team": {"id": self.slack.team_id, "domain": "bakery"},
+                "user": {"id": user_id, "username": user_id.lower(), "team_id": self.slack.team_id},
+                "api_app_id": "A0APP",
+                "token": "legacy-verification-token",
+                "container": {"type": "message", "message_ts": ts, "channel_id": message.channel, "is_ephemeral": False},
+                "trigger_id": f"trigger.s{n}",
+                "channel": {"id": message.channel, "name": "directmessage"},
+                "message": {"ts": ts, "type": "message", "text": stored.get("text", ""), "blocks": stored.get("blocks") or message.blocks},
+                "response_url": self.slack.response_url(f"sel{n}"),
+                "actions": [{
+                    "type": "static_select",
+                    "action_id": menu["action_id"],
+                    "block_id": block.get("block_id", "q"),
+                    "selected_option": option,
+                    "placeholder": menu.get("placeholder"),
+                    "action_ts": f"{1_950_000_000 + n}.000400",
+                }],
+            }
+            return await self.signer.post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
+        raise AssertionError(f"no select with {value!r} in the message")
 
 
 def step_of(message: Call) -> str:

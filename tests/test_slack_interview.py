@@ -29,9 +29,14 @@ ANSWERS: dict[str, tuple] = {
     "persona.trigger": ("type", "A birthday two weeks away"),
     "persona.source": ("tap", "interviews", "__done__"),
     "journey.stages": ("type", "Awareness, Purchase"),
+    "journey.team": ("tap", "per_stage"),
+    "journey.evidence": ("tap", "interviews", "__done__"),
+    "journey.delights": ("tap", "__skip__"),
 }
 TOUCHPOINTS = {"awareness": "Instagram post", "purchase": "Checkout"}
-FEELINGS = {"awareness": "4", "purchase": "2"}
+# Awareness is rated with the touchpoint's select (the message changes in place) and Done; Purchase
+# by typing the line of ratings. A 2 is low, so what goes wrong there is asked.
+RATINGS = {"awareness": ("tap", "rate:1=4", "__done__"), "purchase": ("type", "2")}
 
 
 def plan_for(step: str) -> tuple:
@@ -44,26 +49,35 @@ def plan_for(step: str) -> tuple:
     stage, field = parts[1], parts[-1]
     if field == "touchpoints":
         return ("type", TOUCHPOINTS[stage])
+    if field == "ratings":
+        return RATINGS[stage]
+    if field == "pains":
+        return ("type", "Waiting for an answer")
+    if field == "team" and len(parts) == 3:  # the stage's team (the journey's team differs per stage)
+        return ("tap", "marketing")
     if field == "channel":
         return ("tap", "social")
-    if field == "feeling":
-        return ("tap", FEELINGS[stage])
-    if field == "pain":
-        return ("type", "Waiting for an answer")
-    if field == "team":
-        return ("tap", "marketing")
-    if field == "delights":
-        return ("tap", "__skip__")
     return ("tap", "__dont_know__")
 
 
+def uploads_since(h: Harness, since: int) -> list:
+    """The files uploaded after `since`, in order."""
+    out = []
+    for call in h.slack.since(since, "files.completeUploadExternal"):
+        files = call.params.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        out += [h.slack.uploads[f["id"]] for f in files if f["id"] in h.slack.uploads]
+    return out
+
+
 async def next_question_or_end(h: Harness, since: int) -> "object | None":
-    """The next question in U1's DM, or None once the interview ended (the summary files arrive)."""
+    """The next question in U1's DM, or None once the interview ended (the summary's markdown file
+    arrives; the map's picture alone does not end it)."""
     for _ in range(200):
         questions = [c for c in h.dm_posts("U1", since) if c.buttons()]
         if questions:
             return questions[-1]
-        if h.slack.since(since, "files.completeUploadExternal"):
+        if any(u.filename.endswith(".md") for u in uploads_since(h, since)):
             return None
         await asyncio.sleep(0.05)
     raise AssertionError("neither a question nor the summary arrived")
@@ -91,6 +105,15 @@ async def test_whole_interview_by_messages_and_buttons_ends_in_summary_and_files
         else:
             for value in action[1:]:
                 tap_mark = h.slack.mark()
+                if value.startswith("rate:"):
+                    # a rating changes the question in place: no new message, the select shows the choice
+                    assert (await h.select("U1", question, value)).status == 200
+                    ts = question.response["ts"]
+                    await h.slack.wait_for("chat.update", since=tap_mark, predicate=lambda c: c.params.get("ts") == ts)
+                    await h.slack.wait_idle(quiet=0.2)
+                    assert not h.dm_posts("U1", tap_mark), "a rating updates the question; nothing new is posted"
+                    assert value in json.dumps(h.slack.message(question.channel, ts)["blocks"])
+                    continue
                 assert (await h.tap("U1", question, value)).status == 200
                 # the tapped question loses its buttons and shows the answer
                 [update] = await h.slack.wait_for("chat.update", since=tap_mark)
@@ -105,13 +128,23 @@ async def test_whole_interview_by_messages_and_buttons_ends_in_summary_and_files
         question = nxt
     else:
         raise AssertionError(f"the interview did not end: {seen}")
-    assert "stage.purchase.tp1.feeling" in seen and "persona.channels" in seen
+    assert {"persona.channels", "journey.team", "stage.awareness.ratings", "stage.purchase.ratings", "stage.purchase.pains",
+            "stage.purchase.team", "journey.evidence", "journey.review"} <= set(seen), seen
+    assert "stage.awareness.pains" not in seen, "a stage rated 4 or higher is not asked what goes wrong"
+    assert not [s for s in seen if ".tp" in s and s.endswith((".feeling", ".pain", ".team"))], seen
+    # The map: once every stage is rated, a text and the emotion curve, before the journey's last questions.
+    await h.slack.wait_for("files.completeUploadExternal", count=3, timeout=20)
+    calls = h.slack.calls
+    uploaded = [i for i, c in enumerate(calls) if c.method == "files.completeUploadExternal"]
+    evidence = next(i for i, c in enumerate(calls) if c.method == "chat.postMessage" and c.buttons() and step_of(c) == "journey.evidence")
+    told = [i for i, c in enumerate(calls) if c.method == "chat.postMessage" and "Every stage has a feeling now" in c.all_text()]
+    assert len(told) == 1 and told[0] < uploaded[0] < evidence, ("the map's text and picture come before the last questions", told, uploaded, evidence)
+    assert [u.filename for u in uploads_since(h, uploaded[0])][:1] == ["emotion-curve.png"]
 
     # The summary, then the markdown file and the emotion curve, in the DM.
-    await h.slack.wait_for("files.completeUploadExternal", count=2, timeout=20)
     uploads = h.slack.completed_uploads("DU1")
     names = [u.filename for u in uploads]
-    assert len(names) == 2 and "emotion-curve.png" in names and any(n.endswith(".md") for n in names)
+    assert len(names) == 3 and names.count("emotion-curve.png") == 2 and any(n.endswith(".md") for n in names), names
     markdown = next(u for u in uploads if u.filename.endswith(".md")).data.decode()
     assert "Party Petra" in markdown and "Checkout" in markdown
     png = next(u for u in uploads if u.filename.endswith(".png")).data
@@ -123,9 +156,9 @@ async def test_whole_interview_by_messages_and_buttons_ends_in_summary_and_files
     ]
     assert any("Bakery &lt;Zon&gt; &amp; Co" in t for t in mrkdwn)  # owner text escaped for mrkdwn
     assert not any("<Zon>" in t for t in mrkdwn)
-    # the summary comes before the files
+    # the summary comes before its files (the map's picture came before the last questions)
     first_summary = h.slack.calls.index(summary[0])
-    first_upload = min(i for i, c in enumerate(h.slack.calls) if c.method == "files.getUploadURLExternal")
+    first_upload = min(i for i, c in enumerate(h.slack.calls) if c.method == "files.getUploadURLExternal" and i > evidence)
     assert first_summary < first_upload
 
     # every step recorded exactly once; the tapped multi-choice kept both taps' result
@@ -133,7 +166,10 @@ async def test_whole_interview_by_messages_and_buttons_ends_in_summary_and_files
         journey = session.scalars(select(Journey)).one()
         assert journey.complete
         assert journey.answers["persona.channels"]["v"] == ["instagram"]
-        assert journey.answers["stage.purchase.tp1.feeling"]["v"] == 2
+        assert journey.answers["stage.awareness.tp1.feeling"]["v"] == 4  # chosen in the select
+        assert journey.answers["stage.purchase.tp1.feeling"]["v"] == 2  # typed
+        assert journey.answers["stage.purchase.tp1.pain"]["v"] == "Waiting for an answer"
+        assert journey.answers["stage.purchase.tp1.team"]["v"] == "marketing"
         assert journey.answers["business.name"]["v"] == "Bakery <Zon> & Co"  # unescaped before the engine
         steps = session.scalars(select(AnswerLog.step)).all()
         assert len(steps) == len(set(steps))

@@ -102,6 +102,13 @@ class Driver:
         pass
 
 
+def is_map_text(text: str) -> bool:
+    """The text shown with the emotion curve once every stage is rated (the `map` reply), in any language."""
+    import prompts
+
+    return any(prompts.say(lang, "messages", "map_ready") in text for lang in ("en", "nl"))
+
+
 # -- the test channel ------------------------------------------------------------------------------
 def seen_of(item: Outgoing) -> Seen:
     if isinstance(item, ReportItem):
@@ -190,8 +197,9 @@ class TerminalDriver(Driver):
             turn.items.append(self._seen(obj))
             if obj["type"] in ("question", "forgotten"):
                 break
-            # a summary report is followed by its markdown file and the chart, which takes a moment to draw
-            drawing = bool(turn.reports) and not turn.images
+            # a summary report, and the map shown once every stage is rated, are followed by a chart,
+            # which takes a moment to draw
+            drawing = (bool(turn.reports) or any(is_map_text(i.text) for i in turn.of("text"))) and not turn.images
             line = self._line(time.monotonic() + (20 if drawing else 0.6))
         return turn
 

@@ -14,6 +14,13 @@ from tests.contract.drivers import Driver, Seen, Turn
 USER = 4242
 
 
+def is_label(callback_data: str) -> bool:
+    """A button that only names a row (a touchpoint above its ratings 1..5): not a choice."""
+    from handlers.telegram.render import LABEL_PREFIX
+
+    return callback_data.startswith(LABEL_PREFIX + "|")
+
+
 def _report_span(items: list[Seen]) -> list[Seen]:
     """Telegram shows the report as text messages between the 'working' notice (…) and the markdown file."""
     out = list(items)
@@ -45,7 +52,7 @@ class TelegramDriver(Driver):
             if call.method == "sendMessage":
                 if call.buttons():
                     self.question = call
-                    data = [b.get("callback_data", "") for b in call.buttons()]
+                    data = [d for d in (b.get("callback_data", "") for b in call.buttons()) if not is_label(d)]
                     step = data[0].split("|")[1] if data and "|" in data[0] else None
                     items.append(Seen("question", text=visible_text(call.text), step=step, choices=tuple(d.split("|")[-1] for d in data)))
                 else:
@@ -73,7 +80,7 @@ class TelegramDriver(Driver):
         assert question is not None, "no question with buttons on screen"
         for button in question.buttons():
             data = button.get("callback_data", "")
-            if data.split("|")[-1] == value:
+            if data.split("|")[-1] == value and not is_label(data):
                 message = self.fake.message(question.chat_id, question.result["message_id"])
                 return await self._send(callback(data, message, user_id=USER, language_code=None))
         raise AssertionError(f"no button {value!r} in {[b.get('callback_data') for b in question.buttons()]}")

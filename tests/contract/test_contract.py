@@ -24,14 +24,34 @@ async def begin(driver: Driver, lang: str) -> Turn:
     return turn
 
 
-async def interview(driver: Driver, script: list[str]) -> Turn:
-    """Pick the script's language, type every other line; the last line's turn."""
-    turn = await begin(driver, script[0])
+async def interview_turns(driver: Driver, script: list[str]) -> list[Turn]:
+    """Pick the script's language, type every other line (a stage's ratings as one typed line, as every
+    channel takes them); the turn of every line."""
+    turns = [await begin(driver, script[0])]
     for line in script[1:]:
         turn = await driver.say(line)
         assert not turn.errors, (line, turn)
         assert turn.items, f"no reply to {line!r}"
-    return turn
+        turns.append(turn)
+    return turns
+
+
+async def interview(driver: Driver, script: list[str]) -> Turn:
+    """The whole scripted interview; the last line's turn."""
+    return (await interview_turns(driver, script))[-1]
+
+
+def assert_map_shown_once(turns: list[Turn]) -> None:
+    """Once every stage is rated, the map (a text and the emotion curve) comes before the last questions."""
+    shown = [n for n, t in enumerate(turns[:-1]) if t.images]
+    assert len(shown) == 1, f"the map is shown once before the summary, not in turns {shown}"
+    at = turns[shown[0]]
+    assert at.images[-1].data[:4] == b"\x89PNG" and at.of("text") and not at.errors, at
+    before = turns[shown[0] - 1].question
+    assert before is not None and (before.step or "").endswith(".ratings"), ("the map answers the last stage's ratings", before)
+    assert at.question is not None, "the interview carries on after the map"
+    last = [t.question.step for t in turns[shown[0] + 1:] if t.question is not None]
+    assert "journey.evidence" in last and "journey.review" in last, last
 
 
 def assert_summary(turn: Turn, *, title: str) -> None:
@@ -42,7 +62,9 @@ def assert_summary(turn: Turn, *, title: str) -> None:
 
 
 async def test_complete_english_interview(driver: Driver):
-    end = await interview(driver, B2B_EN)
+    turns = await interview_turns(driver, B2B_EN)
+    assert_map_shown_once(turns)
+    end = turns[-1]
     assert any(i.tone in ("done", None) and i.kind == "text" for i in end.items), end
     assert_summary(end, title="Northwind IT Advisory")
     export = await driver.say("/export")
@@ -52,7 +74,9 @@ async def test_complete_english_interview(driver: Driver):
 
 
 async def test_complete_dutch_interview(driver: Driver):
-    end = await interview(driver, BAKERY_NL)
+    turns = await interview_turns(driver, BAKERY_NL)
+    assert_map_shown_once(turns)
+    end = turns[-1]
     assert_summary(end, title="Bakkerij De Korenschoof")
     assert "Feestende Fenna" in end.reports[-1].text
     export = await driver.say("/export")
@@ -72,7 +96,7 @@ async def test_back_skip_status_language(driver: Driver):
     assert "can't be skipped" in skip.text, skip
     assert "What kind of business is Northwind IT?" in skip.question.text
     status = await driver.say("/status")
-    assert "1 of 16 questions answered" in status.text, status
+    assert "1 of 35 questions answered" in status.text, status
     nl = await driver.say("/language nl")
     assert "Vanaf nu spreken we Nederlands" in nl.text and "Wat voor bedrijf is Northwind IT" in nl.question.text, nl
     en = await driver.say("/language en")
