@@ -131,8 +131,6 @@ def test_review_saves_a_second_version_with_a_correct_change_list(journeys: Jour
     assert "## What changed" in markdown and "Podcast interview" in markdown
 
 
-@pytest.mark.xfail(strict=True, reason="engine: answering the stage's pains question again (asked for a touchpoint added "
-                   "in a review) sets the pain typed with the ratings on another touchpoint to skipped (derive.after_pains)")
 def test_a_touchpoint_added_in_a_review_keeps_the_pain_typed_with_the_ratings(journeys: Journeys):
     journey_id = finish(journeys)
     replies = journeys.handle(CARL, Command("review"))

@@ -142,7 +142,7 @@ def after_pains(answers: Mapping[str, Any], slug: str, text: str, scores: Mappin
         key = touchpoint_key(slug, n, "touchpoint.pain")
         if n == target:
             yield key, text, "ok"
-        elif key not in answers or (answers[key] or {}).get("by"):
+        elif key not in answers:  # a pain given before (with the ratings, or per touchpoint) stays
             yield key, None, "skipped"
 
 
@@ -174,7 +174,7 @@ def after_delights(answers: Mapping[str, Any], text: str) -> Iterator[Fill]:
         key = stage_key(slug, "stage.delights")
         if slug == target:
             yield key, text, "ok"
-        elif key not in answers or (answers[key] or {}).get("by"):
+        elif key not in answers:
             yield key, None, "skipped"
 
 
