@@ -119,7 +119,7 @@ class Journeys:
         request the markdown file; anything else is passed on."""
         if item.type == "map":
             # every stage is rated: the emotion curve, before the last questions
-            yield Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id)
+            yield Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id, data={"map": True})
             if item.journey_id is not None:
                 view = await asyncio.to_thread(self.reports.view, owner, item.journey_id)
                 yield await asyncio.to_thread(self.reports.chart, view)

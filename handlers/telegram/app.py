@@ -63,6 +63,7 @@ MENU_COMMANDS = (
     "start",
     "new",
     "back",
+    "edit",
     "skip",
     "status",
     "summary",
