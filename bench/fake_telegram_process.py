@@ -16,6 +16,7 @@ from devkit.scripts import B2B_EN
 
 
 def updates(users: int, lines: int) -> list[dict[str, Any]]:
+    assert 1 <= lines <= len(B2B_EN), f"the B2B interview has {len(B2B_EN)} lines"
     out = []
     for n in range(lines):
         for user in range(users):

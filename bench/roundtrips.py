@@ -76,8 +76,10 @@ def interview(journeys: Journeys, counter: Counter, owner: OwnerKey, bare: list[
         for k in after:
             kinds[k] += after[k] - before[k]
         last_step = replies[-1].step if replies else None
+        assert not any(r.type == "error" for r in replies), (line, replies)  # the script fits the interview
         if bare is not None:
             bare += bare_transactions(journeys.store, 1)
+    assert "done" in [r.type for r in replies], "the B2B interview did not finish"
     return per_step, kinds, times
 
 

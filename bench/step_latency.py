@@ -51,9 +51,9 @@ def _service(url: str) -> Journeys:
     return Journeys(Store.open(database_url({"DATABASE_URL": url}), pool_size=WORKERS))
 
 
-def _handle(journeys: Journeys, owner: OwnerKey, event) -> None:  # type: ignore[no-untyped-def]
+def _handle(journeys: Journeys, owner: OwnerKey, event):  # type: ignore[no-untyped-def]
     """One step as an adapter sends it: with a dedup key of its own."""
-    journeys.handle(owner, event, dedup_key=f"bench:{next(_keys)}")
+    return journeys.handle(owner, event, dedup_key=f"bench:{next(_keys)}")
 
 
 def _event(line: str):
@@ -68,8 +68,10 @@ def one_conversation(url: str, rounds: int = 3) -> Row:
         _handle(service, owner, Start(lang_hint="en"))
         for line in B2B_EN[1:]:
             started = time.perf_counter()
-            _handle(service, owner, _event(line))
+            replies = _handle(service, owner, _event(line))
             samples.append(time.perf_counter() - started)
+            assert not any(r.type == "error" for r in replies), (line, replies)  # the script fits the interview
+        assert "done" in [r.type for r in replies], "the B2B interview did not finish"
     service.close()
     return Row("", 1, len(samples), percentile(samples, 50), percentile(samples, 99), 0.0)
 
