@@ -167,3 +167,24 @@ def test_a_stage_told_in_own_words_is_read_into_touchpoints_and_confirmed_first(
     assert retyped.state.answers["stage.ontdekken.touchpoints"]["v"] == ["Instagram", "Google-reviews"]
     plain = run(state, "Instagram, Etalage")
     assert plain.state.answers["stage.ontdekken.touchpoints"]["v"] == ["Instagram", "Etalage"], "a plain list is stored at once"
+
+
+def test_one_stage_evidence_given_for_all_is_changed_with_edit() -> None:
+    out = run(started(), *HEAD_EN, "Discover, Buy", "owner", "Instagram post", "4", "Shop window", "5", "interviews")
+    assert out.replies[-1].step == "journey.delights"
+    assert out.state.answers["stage.buy.evidence"]["v"] == ["interviews"]
+    edit = run(out.state, "/edit stage.buy.evidence")
+    assert edit.replies[-1].step == "stage.buy.evidence"
+    changed = run(edit.state, "gut")
+    assert changed.state.answers["stage.buy.evidence"]["v"] == ["gut"]
+    assert changed.state.answers["stage.discover.evidence"]["v"] == ["interviews"]
+    assert changed.replies[-1].step == "journey.delights", "back to where the owner was"
+
+
+def test_the_edit_list_offers_each_stage_evidence() -> None:
+    out = run(started(), *HEAD_EN, "Discover, Buy", "owner", "Instagram post", "4", "Shop window", "5", "interviews")
+    listing = run(out.state, "/edit").replies[0]
+    steps = [a["step"] for a in listing.data["answers"]]
+    assert "stage.discover.evidence" in steps and "stage.buy.evidence" in steps
+    n = steps.index("stage.buy.evidence") + 1
+    assert run(out.state, f"/edit {n}").replies[-1].step == "stage.buy.evidence"

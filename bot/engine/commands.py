@@ -184,10 +184,11 @@ def owner_answered(turn: Turn, *, guessed: bool = False) -> list[Step]:
     found = []
     for step in turn.plan():
         entry = turn.state.answers.get(step.key)
-        if entry is None or not getattr(step.template, "asked", True) or step.key.startswith("meta."):
+        per_stage_evidence = guessed and step.id == "stage.evidence"
+        if entry is None or (not step.template.asked and not per_stage_evidence) or step.key.startswith("meta."):
             continue
-        if not entry.get("by") or (guessed and entry.get("by") == "inferred"):
-            found.append(step)
+        if not entry.get("by") or (guessed and (entry.get("by") == "inferred" or step.id == "stage.evidence")):
+            found.append(step)  # one stage's evidence, given once for all stages, can be changed on its own
     return found
 
 
@@ -196,7 +197,10 @@ def pick(turn: Turn, answered: list[Step], target: str) -> Step | None:
     if target.isdigit():
         n = int(target)
         return answered[n - 1] if 1 <= n <= len(answered) else None
-    return next((s for s in answered if same_step(target, s.key) or same_step("#" + target, s.key)), None)
+    # by key, any answer of the journey, also one filled for the owner (one stage's evidence, a
+    # touchpoint's pain), so what was given once for all can be changed for one
+    stored = [s for s in turn.plan() if s.key in turn.state.answers and not s.key.startswith("meta.")]
+    return next((s for s in stored if same_step(target, s.key) or same_step("#" + target, s.key)), None)
 
 
 def step_label(turn: Turn, step: Step) -> str:
