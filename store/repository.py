@@ -26,6 +26,7 @@ from store.records import (
     StoreUnavailable,
     TodoRecord,
 )
+from store.sharing import forget_owner
 from store.turn import TurnTx, create_owner, load
 
 log = logging.getLogger(__name__)
@@ -207,19 +208,7 @@ class Store:
         return self.read(work)
 
     def forget(self, key: OwnerKey) -> None:
-        from store.models import Contribution
-
-        def work(session: Session) -> None:
-            session.execute(
-                delete(Contribution).where(
-                    Contribution.platform == key.channel, Contribution.workspace == key.workspace, Contribution.user_id == key.user_id
-                )
-            )
-            session.execute(
-                delete(Owner).where(Owner.channel == key.channel, Owner.workspace == key.workspace, Owner.user_id == key.user_id)
-            )
-
-        self.write(work)
+        self.write(lambda session: forget_owner(session, key))
 
     def prune_processed_events(self, older_than: timedelta = PROCESSED_EVENTS_KEPT) -> int:
         """Forget platform event ids long after any re-delivery could come (Telegram keeps updates 24 h)."""

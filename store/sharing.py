@@ -183,15 +183,7 @@ class Sharing:
     def forget_contributor(self, who: OwnerKey) -> int:
         """Delete what this person contributed to other people's journeys; how many rows went."""
 
-        def work(session: Session) -> int:
-            result = session.execute(
-                delete(Contribution).where(
-                    Contribution.platform == who.channel, Contribution.workspace == who.workspace, Contribution.user_id == who.user_id
-                )
-            )
-            return int(result.rowcount or 0)
-
-        return self._tx(work)
+        return self._tx(lambda session: delete_contributions(session, who))
 
 
 def _owner(session: Session, key: OwnerKey) -> Owner | None:
@@ -209,3 +201,18 @@ def _record(share: JourneyShare, owner: Owner, journey: Journey) -> ShareRecord:
         title=journey.title,
         lang=journey.lang,
     )
+
+
+def delete_contributions(session: Session, who: OwnerKey) -> int:
+    """What this person contributed to other people's journeys, deleted; how many rows went."""
+    result = session.execute(
+        delete(Contribution).where(Contribution.platform == who.channel, Contribution.workspace == who.workspace, Contribution.user_id == who.user_id)
+    )
+    return int(result.rowcount or 0)
+
+
+def forget_owner(session: Session, who: OwnerKey) -> None:
+    """Everything of one person: their contributions elsewhere, then the owner row, which every
+    other row of theirs (journeys, answers, shares, reminders) hangs off with ON DELETE CASCADE."""
+    delete_contributions(session, who)
+    session.execute(delete(Owner).where(Owner.channel == who.channel, Owner.workspace == who.workspace, Owner.user_id == who.user_id))

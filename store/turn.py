@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import JSON, DateTime, Executable, Update, and_, cast, delete, func, insert, literal, select, update
+from sqlalchemy import JSON, DateTime, Executable, Update, and_, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,6 +15,7 @@ from store.db import insert_on_conflict
 from store.living import SurveyResponse, Todo
 from store.models import AnswerLog, Conversation, Journey, Owner, Persona, ProcessedEvent
 from store.projection import apply_business, replace_stages, row_updates
+from store.sharing import forget_owner
 from store.records import (
     ConversationWrite,
     JourneyChanges,
@@ -209,7 +210,7 @@ class TurnTx:
     # -- the end of the turn -------------------------------------------------------------
     def finish(self) -> None:
         if self._forgotten:
-            self._forget()
+            forget_owner(self.session, self.key)
             return
         if self._dedup_key is not None:
             self._batch.insert(
@@ -236,14 +237,6 @@ class TurnTx:
             self.session.execute(statement)
         return self.session.execute(main).first() is not None
 
-    def _forget(self) -> None:
-        from store.models import Contribution
-
-        key = self.key
-        self.session.execute(
-            delete(Contribution).where(Contribution.platform == key.channel, Contribution.workspace == key.workspace, Contribution.user_id == key.user_id)
-        )
-        self.session.execute(delete(Owner).where(Owner.id == self.loaded.owner_id))
 
 
 def _merged_answers(session: Session, changed: dict[str, dict[str, Any]]) -> Any:

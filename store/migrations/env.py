@@ -4,8 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import store.living  # noqa: F401  (registers the living-journey tables for autogenerate)
-import store.sharing  # noqa: F401  (registers the team-journey tables, so autogenerate does not drop them)
-from store.models import Base
+from store.models import Base  # also the team-journey tables
 
 config = context.config
 target_metadata = Base.metadata
