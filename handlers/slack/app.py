@@ -14,7 +14,9 @@ import asyncio
 import logging
 import os
 import signal
-from typing import Any, Mapping
+import sys
+import threading
+from typing import Any, Callable, Mapping
 
 from aiohttp import web
 
@@ -82,6 +84,19 @@ async def same_workspace(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt's
     return await next()
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> tuple[signal.Signals, ...]:
+    """SIGTERM and SIGINT call `stop`. An event loop takes signals only in the main thread of a Unix
+    process; run anywhere else (a thread in tests, Windows), stopping is up to whoever started it."""
+    if sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
+        return ()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop)
+    return STOP_SIGNALS
+
+
 async def socket_mode(app: AsyncApp, app_token: str, journeys: SlackJourneys | None = None, reminder_interval: float = 0) -> None:
     """Connect to Slack over Socket Mode until stopped (SIGTERM, SIGINT); then finish the work
     already accepted before closing."""
@@ -90,13 +105,7 @@ async def socket_mode(app: AsyncApp, app_token: str, journeys: SlackJourneys | N
     handler = AsyncSocketModeHandler(app, app_token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    handled: list[signal.Signals] = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            handled.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
-            pass
+    handled = _stop_on_signals(loop, stop.set)
     reminders = journeys.start_reminders(app.client, reminder_interval) if journeys else None
     connection = asyncio.ensure_future(handler.start_async())
     stopping = asyncio.ensure_future(stop.wait())
