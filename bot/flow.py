@@ -226,16 +226,20 @@ def is_open(step: Step, answers: Mapping[str, Any]) -> bool:
     return step.template.asked and not is_done(step, answers)
 
 
-def still_to_ask(step: Step, steps: list[Step], answers: Mapping[str, Any]) -> bool:
-    """A question the owner will still be asked: open, not answered later for the whole stage or
-    journey at once, and not a stage's team when one team was given for the journey."""
-    if not is_open(step, answers):
-        return False
-    if any(other.template.covers == step.id and other.stage_slug in ("", step.stage_slug) and is_open(other, answers) for other in steps):
-        return False
-    if step.id == "stage.team":
-        return (answers.get("journey.team") or {}).get("v") == "per_stage"
-    return True
+def questions_to_ask(steps: list[Step], answers: Mapping[str, Any]) -> list[Step]:
+    """The questions the owner will still be asked, in plan order: open, not answered later for the
+    whole stage or journey at once, and not a stage's team when one team was given for the journey."""
+    open_steps = [step for step in steps if is_open(step, answers)]
+    # (covered template, stage) of every covering question still open; "" covers every stage
+    covering = {(step.template.covers, step.stage_slug) for step in open_steps if step.template.covers}
+    team_per_stage = (answers.get("journey.team") or {}).get("v") == "per_stage"
+    return [
+        step
+        for step in open_steps
+        if (step.id, "") not in covering
+        and (step.id, step.stage_slug) not in covering
+        and (step.id != "stage.team" or team_per_stage)
+    ]
 
 
 def field_name(template_id: str) -> str:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from bot import texts
-from bot.flow import Flow, default_flow, plan, stage_key, stage_slugs, still_to_ask, touchpoint_key
+from bot.flow import Flow, default_flow, plan, stage_key, stage_slugs, questions_to_ask, touchpoint_key
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def build_view(
         stages.append(
             StageView(index=index, slug=slug, name=name, touchpoints=touchpoints, delights=fields[stage_key(slug, "stage.delights")])
         )
-    missing = [fields[s.key].label for s in steps if still_to_ask(s, steps, answers)]
+    missing = [fields[s.key].label for s in questions_to_ask(steps, answers)]
     return JourneyView(
         id=journey_id,
         lang=lang,

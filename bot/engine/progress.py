@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from bot.flow import Flow, plan, still_to_ask
+from bot.flow import Flow, Step, plan, questions_to_ask
 
 ESTIMATED_STAGES = 6
 # per stage: its touchpoints and their ratings; "what goes wrong" only where something scores low,
@@ -16,20 +16,11 @@ ESTIMATED_STAGES = 6
 QUESTIONS_FOR_STAGES = ESTIMATED_STAGES * 2 + ESTIMATED_STAGES // 2
 
 
-def count(flow: Flow, answers: Mapping[str, Any]) -> tuple[int, int]:
-    """(answered, total) questions of the interview as it stands."""
-    steps = plan(flow, answers)
-    answered = total = 0
-    for step in steps:
-        if not step.template.asked:
-            continue
-        entry = answers.get(step.key)
-        if entry is not None:
-            if not entry.get("by"):  # the owner's own answer, not one filled for them
-                answered += 1
-                total += 1
-        elif still_to_ask(step, steps, answers):
-            total += 1
+def count(flow: Flow, answers: Mapping[str, Any], steps: list[Step] | None = None) -> tuple[int, int]:
+    """(answered, total) questions of the interview as it stands; `steps` is its plan when known."""
+    steps = plan(flow, answers) if steps is None else steps
+    answered = sum(1 for step in steps if step.template.asked and step.key in answers and not answers[step.key].get("by"))
+    total = answered + len(questions_to_ask(steps, answers))
     if "journey.stages" not in answers:
         total += QUESTIONS_FOR_STAGES + sum(1 for t in flow.tail if t.asked)
     return answered, total

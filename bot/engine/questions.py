@@ -97,7 +97,7 @@ def choices(turn: Turn, step: Step) -> tuple[Option, ...]:
 
 
 def progress(turn: Turn, step: Step | None) -> Progress:
-    answered, total = count(turn.ctx.flow, turn.state.answers)
+    answered, total = count(turn.ctx.flow, turn.state.answers, turn.plan())
     return Progress(
         section=step.template.section if step else "stage",
         stage_index=step.stage_index if step else 0,

@@ -99,5 +99,5 @@ class Turn:
         if self._answers_changed or self.has_effect(NewJourney):
             from bot.engine.progress import count
 
-            self.out.progress = count(self.ctx.flow, self.state.answers)
+            self.out.progress = count(self.ctx.flow, self.state.answers, self.plan())
         return self.out
