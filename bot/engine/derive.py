@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import prompts
 from bot.flow import answered_list, stage_key, stage_slugs, touchpoint_key
@@ -107,17 +107,24 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.casefold()) if len(w) > 2}
 
 
-def named_touchpoint(text: str, names: list[str], scores: Mapping[int, int]) -> int:
-    """The touchpoint a sentence is about: the one whose name shares most words with it (a shared
-    word's start counts), else the lowest rated, else the first."""
+def _best_named(text: str, candidates: Iterable[tuple[Any, set[str]]]) -> Any:
+    """The candidate whose words a sentence shares most (words sharing their first five letters
+    count, so "ophalen" finds "ophaalmoment"); None when it shares none."""
     said = _words(text)
-    best, best_overlap = 0, 0
-    for n, name in enumerate(names, start=1):
-        overlap = sum(1 for word in _words(name) if any(s.startswith(word[:5]) or word.startswith(s[:5]) for s in said))
+    best, best_overlap = None, 0
+    for candidate, words in candidates:
+        overlap = sum(1 for word in words if any(s.startswith(word[:5]) or word.startswith(s[:5]) for s in said))
         if overlap > best_overlap:
-            best, best_overlap = n, overlap
+            best, best_overlap = candidate, overlap
+    return best
+
+
+def named_touchpoint(text: str, names: list[str], scores: Mapping[int, int]) -> int:
+    """The touchpoint a sentence is about: the one whose name shares most words with it, else the
+    lowest rated, else the first."""
+    best = _best_named(text, ((n, _words(name)) for n, name in enumerate(names, start=1)))
     if best:
-        return best
+        return int(best)
     if scores:
         return min(scores, key=lambda n: (scores[n], n))
     return 1
@@ -160,13 +167,8 @@ def after_delights(answers: Mapping[str, Any], text: str) -> Iterator[Fill]:
     names = answered_list(answers, "journey.stages")
     target = ""
     if text:
-        said = _words(text)
-        best = 0
-        for slug, name in zip(slugs, names):
-            words = _words(name) | {w for tp in _touchpoints(answers, slug) for w in _words(tp)}
-            overlap = sum(1 for word in words if any(s.startswith(word[:5]) or word.startswith(s[:5]) for s in said))
-            if overlap > best:
-                target, best = slug, overlap
+        stages = ((slug, _words(name) | {w for tp in _touchpoints(answers, slug) for w in _words(tp)}) for slug, name in zip(slugs, names))
+        target = _best_named(text, stages) or ""
         if not target and slugs:
             averages = {slug: (sum(s.values()) / len(s)) for slug in slugs if (s := _scores(answers, slug))}
             target = max(averages, key=lambda slug: averages[slug]) if averages else slugs[0]

@@ -53,7 +53,10 @@ def stage_teams(turn: Turn, step: Step, raw: str) -> bool:
     if len(items) > len(later) or any(team is None for team in teams):
         return False
     for stage_step, team in zip(later, teams):
-        turn.record(stage_step, raw, team, "ok") if stage_step is step else turn.fill(stage_step.key, team, by="journey")
+        if stage_step is step:
+            turn.record(stage_step, raw, team, "ok")
+        else:
+            turn.fill(stage_step.key, team, by="journey")
         fill_all(turn, derive.after_stage_team(turn.state.answers, stage_step.stage_slug, team, "ok"), by="stage")
     return True
 
