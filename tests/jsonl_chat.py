@@ -13,35 +13,39 @@ from typing import Any
 TURN_END = {"question", "done", "forgotten"}
 
 
-class JsonlChat:
-    def __init__(
-        self, db_url: str, workdir: Path, user: str = "tester", extra_env: dict[str, str] | None = None, first_timeout: float = 30.0
-    ) -> None:
-        env = dict(os.environ)
-        env.update({"DATABASE_URL": db_url, "JOURNEYBOT_USER": user, "JOURNEYBOT_LLM": "off", "PYTHONUNBUFFERED": "1"})
-        env.update(extra_env or {})
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "handlers.cli", "chat", "--jsonl", "--export-dir", str(workdir)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=str(Path(__file__).resolve().parents[1]),
-            text=True,
-            bufsize=1,
-        )
-        self._buffer = b""
-        self.first = self.read_turn(first_timeout)
+def start_chat(db_url: str, export_dir: Path, user: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`journeybot chat --jsonl` in a process of its own, on `db_url`, writing files into `export_dir`."""
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": db_url, "JOURNEYBOT_USER": user, "JOURNEYBOT_LLM": "off", "PYTHONUNBUFFERED": "1"})
+    env.update(extra_env or {})
+    return subprocess.Popen(
+        [sys.executable, "-m", "handlers.cli", "chat", "--jsonl", "--export-dir", str(export_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(Path(__file__).resolve().parents[1]),
+        text=True,
+        bufsize=1,
+    )
 
-    def _next_line(self, deadline: float) -> str | None:
-        """One line of stdout, read straight from the pipe so select() sees what is waiting."""
+
+class LineReader:
+    """Lines of a process's stdout, read straight from the pipe so select() sees what is waiting."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self._buffer = b""
+
+    def next(self, deadline: float) -> str | None:
+        """The next line, or None when the deadline passes or the process ended."""
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            ready, _, _ = select.select([fd], [], [], min(remaining, 0.2))
+            ready, _, _ = select.select([fd], [], [], min(remaining, 0.1))
             if not ready:
                 if self.proc.poll() is not None:
                     return None
@@ -52,6 +56,18 @@ class JsonlChat:
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line.decode("utf-8")
+
+
+class JsonlChat:
+    def __init__(
+        self, db_url: str, workdir: Path, user: str = "tester", extra_env: dict[str, str] | None = None, first_timeout: float = 30.0
+    ) -> None:
+        self.proc = start_chat(db_url, workdir, user, extra_env)
+        self._lines = LineReader(self.proc)
+        self.first = self.read_turn(first_timeout)
+
+    def _next_line(self, deadline: float) -> str | None:
+        return self._lines.next(deadline)
 
     def read_turn(self, timeout: float = 30.0) -> list[dict[str, Any]]:
         """Read bot turns until one that waits for the owner (a question) or ends the interview."""

@@ -8,10 +8,6 @@ the driver reads them back from what the channel really sent.
 from __future__ import annotations
 
 import json
-import os
-import select
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +18,7 @@ from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from bot.events import Command
 from bot.replies import Reply
 from handlers.testing import TestChannel
+from tests.jsonl_chat import LineReader, start_chat
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,32 +158,11 @@ class TerminalDriver(Driver):
 
     def __init__(self, db_url: str, workdir: Path, user: str = "owner") -> None:
         self.workdir = workdir
-        env = dict(os.environ)
-        env.update({"DATABASE_URL": db_url, "JOURNEYBOT_USER": user, "JOURNEYBOT_LLM": "off", "PYTHONUNBUFFERED": "1"})
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "handlers.cli", "chat", "--jsonl", "--export-dir", str(workdir / "exports")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(ROOT), text=True, bufsize=1,
-        )
-        self._buffer = b""
+        self.proc = start_chat(db_url, workdir / "exports", user)
+        self._lines = LineReader(self.proc)
 
     def _line(self, deadline: float) -> str | None:
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], min(remaining, 0.1))
-            if not ready:
-                if self.proc.poll() is not None:
-                    return None
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return None
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line.decode("utf-8")
+        return self._lines.next(deadline)
 
     def _read(self) -> Turn:
         """Lines until a question or a goodbye; a turn without either ends when the terminal falls quiet."""
