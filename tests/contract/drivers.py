@@ -20,7 +20,6 @@ from bot.replies import Reply
 from handlers.testing import TestChannel
 from tests.jsonl_chat import LineReader, start_chat
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
