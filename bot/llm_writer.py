@@ -199,8 +199,8 @@ def answers_document(journey: JourneyView) -> dict[str, Any]:
 def findings_document(coach: Report) -> dict[str, Any]:
     """The coach's findings, trimmed to the facts (no dates, no calendar), so the prompt depends on the answers only."""
     return {
-        "improvements": [i.model_dump(mode="json") for i in coach.improvements],
-        "wow_ideas": [{"stage": w.stage, "idea": w.idea} for w in coach.wow_moments],
+        "improvements": [i.model_dump(mode="json", exclude={"actions": {"__all__": {"ref"}}}) for i in coach.improvements],
+        "wow_ideas": [{"step": w.touchpoint or w.stage, "idea": w.idea, "why": w.why, "cost": w.cost} for w in coach.wow_moments],
         "mistakes": [{"number": m.number, "ok": m.ok, "note": m.note} for m in coach.mistakes],
     }
 
@@ -277,7 +277,7 @@ def merge(journey: JourneyView, coach: Report, written: LLMReport, model: str) -
     return Report(
         language=coach.language,
         summary=[p.strip() for p in written.summary if p.strip()],
-        improvements=written.improvements,
+        improvements=keep_actions(coach, written.improvements),
         wow_moments=written.wow_moments,
         mistakes=mistakes,
         calendar=written.calendar,
@@ -286,6 +286,19 @@ def merge(journey: JourneyView, coach: Report, written: LLMReport, model: str) -
         generator=f"llm:{model}",
         notice="",
     )
+
+
+def keep_actions(coach: Report, written: list[Improvement]) -> list[Improvement]:
+    """The model's cards with the coach's remedies where it left them out: the remedies are the advice's
+    substance, so a card about a step the coach advised on never loses them."""
+    by_step = {i.step: i for i in coach.improvements if i.actions}
+    kept = []
+    for item in written:
+        source = by_step.get(item.step)
+        if source is not None and not item.actions:
+            item = item.model_copy(update={"actions": source.actions, "touchpoint": source.touchpoint})
+        kept.append(item)
+    return kept
 
 
 # -- retries -------------------------------------------------------------------------

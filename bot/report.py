@@ -10,6 +10,16 @@ from pydantic import BaseModel, Field
 Level = Literal["low", "medium", "high"]
 
 
+class Action(BaseModel):
+    """One concrete thing to do this month, from the remedies the coach knows (prompts/<lang>/remedies.yaml)."""
+
+    do: str
+    why: str = ""
+    effort: Level
+    cost: str = Field(default="", description="money and the owner's time, already in the owner's language and currency")
+    ref: str = Field(default="", description="the remedy's id in prompts/<lang>/remedies.yaml, when it comes from there")
+
+
 class Improvement(BaseModel):
     title: str
     why: str
@@ -17,14 +27,18 @@ class Improvement(BaseModel):
     trigger: str = Field(description="the owner's answer that led to this suggestion, quoted")
     effort: Level
     impact: Level
+    actions: list[Action] = Field(default_factory=list, description="what to do, most fitting first")
+    touchpoint: str = Field(default="", description="'stage › touchpoint' when the card is about one step, else empty")
 
 
 class WowMoment(BaseModel):
     stage: str
     idea: str
     why: str = Field(description="why it surprises this persona")
-    cost: str = Field(description="rough cost, e.g. 'under 5 euro per customer'")
+    cost: str = Field(description="rough cost in money and time, in the owner's language and currency")
     trigger: str = Field(description="the answer it builds on, quoted")
+    touchpoint: str = Field(default="", description="'stage › touchpoint' it happens at")
+    ref: str = Field(default="", description="the idea's id in prompts/<lang>/wow.yaml, when it comes from there")
 
 
 class MistakeCheck(BaseModel):
@@ -38,6 +52,7 @@ class CalendarRow(BaseModel):
     stage: str
     channel: str
     idea: str
+    when: str = Field(default="", description="the week it is planned for, as a date in the owner's language")
 
 
 class CustomerCheck(BaseModel):
@@ -74,7 +89,7 @@ class Report(BaseModel):
     wow_moments: list[WowMoment]
     mistakes: list[MistakeCheck]
     calendar: list[CalendarRow]
-    review_date: str = Field(description="ISO date of the next review")
+    review_date: str = Field(description="ISO date of the next review; empty when the owner chose not to review")
     missing: list[str] = Field(default_factory=list, description="questions not answered yet")
     generator: str = "coach"
     version: int = 0

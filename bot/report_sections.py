@@ -90,7 +90,7 @@ def report_sections(report: Report, lang: str | None = None) -> list[Section]:
     items["improvements"] = [
         Item(
             title=i.title,
-            body=(i.why,) if i.why.strip() else (),
+            body=((i.why,) if i.why.strip() else ()) + tuple(say("action", do=a.do, why=a.why, cost=a.cost).replace("  ", " ") for a in i.actions),
             meta=say("improvement_meta", step=i.step, effort=levels.get(i.effort, i.effort), impact=levels.get(i.impact, i.impact)),
             quote=because(i.trigger),
             number=n,
@@ -98,14 +98,17 @@ def report_sections(report: Report, lang: str | None = None) -> list[Section]:
         for n, i in enumerate(report.improvements, start=1)
     ]
     items["wow"] = [
-        Item(title=w.idea, body=(w.why,) if w.why.strip() else (), meta=say("wow_meta", stage=w.stage, cost=w.cost), quote=because(w.trigger))
+        Item(title=w.idea, body=(w.why,) if w.why.strip() else (), meta=say("wow_meta", stage=w.touchpoint or w.stage, cost=w.cost), quote=because(w.trigger))
         for w in report.wow_moments
     ]
     items["mistakes"] = [
         Item(title=m.title, body=(m.note,) if m.note.strip() else (), mark=str(t["ok" if m.ok else "not_ok"]), number=m.number, done=m.ok)
         for m in sorted(report.mistakes, key=lambda m: m.number)
     ]
-    items["calendar"] = [Item(title=f"{r.stage} · {r.channel}", body=(r.idea,), cells=(r.stage, r.channel, r.idea)) for r in report.calendar]
+    items["calendar"] = [
+        Item(title=" · ".join(p for p in (r.when, r.stage, r.channel) if p), body=(r.idea,), cells=(r.when, r.stage, r.channel, r.idea))
+        for r in report.calendar
+    ]
     items["changes"] = [Item(body=(line,)) for line in report.changes if line.strip()]
     for c in report.customer_check:
         stage = c.stage or str(t["overall"])

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import prompts
@@ -20,7 +23,8 @@ MAX_STAGE_QUESTIONS = 3
 class SurveyQuestion:
     key: str  # a stage slug, or OVERALL
     stage: str
-    example: str
+    example: str  # the step the question is about
+    text: str = ""  # the question in a customer's words, without its number
 
 
 @dataclass(frozen=True)
@@ -37,17 +41,58 @@ class SurveyError(ValueError):
         self.values = values
 
 
+EVIDENCE_WEIGHT = {"green": 0.0, "amber": 0.5, "red": 1.0, "unknown": 1.0}  # how much a stage's evidence needs checking
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=None)
+def _activities() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    words: dict[str, list[str]] = {}
+    for lang in prompts.LANGUAGES:
+        for name, entry in prompts.load(lang, "survey")["activities"].items():
+            words.setdefault(name, []).extend(_fold(str(w)) for w in entry["words"])
+    return tuple(
+        (name, re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(set(ws), key=len, reverse=True)) + ")"))
+        for name, ws in words.items()
+    )
+
+
+def activity_of(touchpoint: str) -> str | None:
+    """What a customer does at a step, read from its name ("Online booking page": book)."""
+    folded = _fold(touchpoint)
+    return next((name for name, pattern in _activities() if pattern.search(folded)), None)
+
+
+def question_about(lang: str, touchpoint: str) -> str:
+    texts = prompts.load(lang, "survey")
+    activity = activity_of(touchpoint)
+    if activity is None:
+        return str(texts["fallback"]).format(touchpoint=touchpoint)
+    return str(texts["activities"][activity]["question"])
+
+
 def survey_questions(journey: JourneyView) -> list[SurveyQuestion]:
-    """Up to three stages, the ones the owner rates lowest first, asked in journey order, plus an overall score."""
+    """Up to three stages, the ones with the lowest scores and the weakest evidence first, asked in journey
+    order about their lowest step in a customer's words, plus an overall score."""
+    from bot.evidence import field_level
+
     candidates = []
     for stage in journey.stages:
         if not stage.touchpoints:
             continue
         scores = [tp.score for tp in stage.touchpoints if tp.score is not None]
         average = sum(scores) / len(scores) if scores else 3.0
-        candidates.append((average, stage.index, stage))
+        weakness = EVIDENCE_WEIGHT[field_level(journey.fields.get(f"stage.{stage.slug}.evidence"))]
+        candidates.append((average - weakness, stage.index, stage))
     chosen = sorted(sorted(candidates, key=lambda c: (c[0], c[1]))[:MAX_STAGE_QUESTIONS], key=lambda c: c[1])
-    questions = [SurveyQuestion(key=stage.slug, stage=stage.name, example=stage.touchpoints[0].name) for _, _, stage in chosen]
+    questions = []
+    for _, _, stage in chosen:
+        lowest = min(stage.touchpoints, key=lambda tp: (tp.score if tp.score is not None else 3, tp.index))
+        questions.append(SurveyQuestion(key=stage.slug, stage=stage.name, example=lowest.name, text=question_about(journey.lang, lowest.name)))
     if questions:
         questions.append(SurveyQuestion(key=OVERALL, stage="", example=""))
     return questions
@@ -56,13 +101,14 @@ def survey_questions(journey: JourneyView) -> list[SurveyQuestion]:
 def survey_text(journey: JourneyView, questions: list[SurveyQuestion]) -> str:
     lang = journey.lang
     say = lambda key, **v: prompts.say(lang, "messages", f"survey.{key}", **v)  # noqa: E731
+    texts = prompts.load(lang, "survey")
     business = journey.business_name or prompts.say(lang, "messages", "fallback.business")
     lines = [say("intro"), ""]
     for n, q in enumerate(questions, start=1):
         if q.key == OVERALL:
             lines.append(say("q_overall", n=n, business=business))
         else:
-            lines.append(say("q_stage", n=n, stage=q.stage, touchpoint=q.example))
+            lines.append(str(texts["question"]).format(n=n, question=q.text or question_about(lang, q.example), scale=texts["scale"]))
     lines.append(say("q_open", n=len(questions) + 1))
     lines += ["", say("howto")]
     return "\n".join(lines)

@@ -1,0 +1,303 @@
+"""The improvement cards: one card per problem step, ranked by impact, each with concrete remedies.
+
+A step appears in at most one card. What is known about it (its score, the pain classes in the owner's
+words, that it is the lowest point, the first impression or the ending, that a partner runs it) is merged
+into that card. The lowest point and the ending come first (peak-end), problem steps before anything
+about delighters (Kano), journey-wide findings after the steps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.coach.channels import channel_gaps
+from bot.coach.context import Context, Spot
+from bot.coach.remedies import as_action, pick
+from bot.evidence import LIGHTS, gut_dominated
+from bot.report import Action, Improvement
+from bot.survey import compare
+from bot.texts import option_label
+
+MAX_IMPROVEMENTS = 10
+
+
+@dataclass
+class _Card:
+    order: float
+    item: Improvement
+
+
+def improvements(ctx: Context) -> list[Improvement]:
+    used: set[str] = set()  # remedies already given: each is advised once per report
+    cards: list[_Card] = []
+    cards += _evidence_cards(ctx)
+    cards += _step_cards(ctx, used)
+    cards += _journey_cards(ctx, used)
+    cards.sort(key=lambda c: c.order)
+    return [c.item for c in cards[:MAX_IMPROVEMENTS]]
+
+
+# -- the steps ------------------------------------------------------------------------------------
+
+
+def _roles(ctx: Context) -> dict[str, list[str]]:
+    """Which steps are the lowest point, the first impression and the ending, by spot key."""
+    roles: dict[str, list[str]] = {}
+    scored = ctx.scored
+    if not scored:
+        return roles
+    lowest = min(scored, key=lambda s: s.score)  # type: ignore[arg-type,return-value]
+    if lowest.score is not None and lowest.score <= 2:
+        roles.setdefault(lowest.key, []).append("lowest")
+    last = scored[-1]
+    if last.score is not None and last.score < 4:
+        roles.setdefault(last.key, []).append("ending")
+    first = scored[0]
+    if first.score is not None and first.score <= 3 and first.key != last.key:
+        roles.setdefault(first.key, []).append("first")
+    return roles
+
+
+def _order(spot: Spot, roles: list[str]) -> float:
+    score = spot.score if spot.score is not None else 3
+    if "lowest" in roles:
+        return 10
+    if "ending" in roles:
+        return 11 + score / 10
+    if score <= 2:
+        return 20 + score
+    if "first" in roles:
+        return 30
+    return 40 + score
+
+
+def _step_cards(ctx: Context, used: set[str]) -> list[_Card]:
+    roles_of = _roles(ctx)
+    delights = [s.delights.text for s in ctx.journey.stages if s.delights]
+    cards = []
+    # the most important steps choose their remedies first: a remedy is advised once, where it matters most
+    for spot in sorted(ctx.spots, key=lambda s: _order(s, roles_of.get(s.key, []))):
+        roles = roles_of.get(spot.key, [])
+        low = spot.score is not None and spot.score <= 2
+        if not (roles or low or spot.classes or spot.tp.pain):
+            continue
+        if not roles and not low and not spot.classes:
+            continue  # a named pain the coach cannot place, on a step that scores fine: nothing concrete to add
+        chosen = pick(ctx, spot, used, 3 if roles or low else 2)
+        actions = [as_action(ctx, r, spot) for r in chosen] or [_diagnose(ctx)]
+        why = [ctx.t(f"step.role.{role}", score=spot.score, persona=ctx.persona) for role in roles]
+        if low and not roles:
+            why.append(ctx.t("step.role.low", score=spot.score))
+        if not why and spot.classes:
+            why.append(ctx.t(f"consequence.{spot.classes[0]}"))
+        if spot.outside:
+            why.append(ctx.t("step.outside", persona=ctx.persona))
+        if len(spot.classes) > 1:  # the title names the main problem; say what else plays here
+            why.append(ctx.t("step.classes", classes=_labels(ctx, spot.classes[1:])))
+        elif not spot.tp.pain and (roles or low):
+            why.append(ctx.t("step.no_pain"))
+        if "lowest" in roles and delights:
+            why.append(ctx.t("step.kano", delight=ctx.quote(delights[0], 80)))
+        trigger = f"{spot.tp.name}: {spot.score}/5" if spot.score is not None else spot.tp.name
+        if spot.tp.pain:
+            trigger += f" – {spot.tp.pain.text}"
+        cards.append(
+            _Card(
+                _order(spot, roles),
+                Improvement(
+                    title=_title(ctx, spot, roles),
+                    why=" ".join(why),
+                    step=_where(spot),
+                    trigger=ctx.quote(trigger),
+                    effort=actions[0].effort,
+                    impact="high" if roles or low else "medium",
+                    actions=actions,
+                    touchpoint=_where(spot),
+                ),
+            )
+        )
+    return cards
+
+
+def _title(ctx: Context, spot: Spot, roles: list[str]) -> str:
+    values = dict(touchpoint=spot.tp.name, stage=spot.stage.name, score=spot.score)
+    if spot.classes:
+        return ctx.t(f"titles.{spot.classes[0]}", **values)
+    role = roles[0] if roles else "low"
+    return ctx.t(f"titles.{role}", **values)
+
+
+def _labels(ctx: Context, classes: tuple[str, ...]) -> str:
+    names = [ctx.t(f"classes.{c}") for c in classes]
+    return names[0] if len(names) == 1 else ctx.t("and_list", items=", ".join(names[:-1]), last=names[-1])
+
+
+def _where(spot: Spot) -> str:
+    return f"{spot.stage.name} › {spot.tp.name}"
+
+
+def _diagnose(ctx: Context) -> Action:
+    return Action(do=ctx.t("step.diagnose.do", persona=ctx.persona), why=ctx.t("step.diagnose.why"), effort="low", cost=ctx.t("step.diagnose.cost"))
+
+
+# -- evidence -------------------------------------------------------------------------------------
+
+
+def _evidence_cards(ctx: Context) -> list[_Card]:
+    cards = []
+    gut = gut_dominated(ctx.journey)
+    if gut:
+        names = ", ".join(gut)
+        cards.append(
+            _Card(
+                0,
+                Improvement(
+                    title=ctx.t("journey.talk_to_customers.title", persona=ctx.persona),
+                    why=ctx.t("journey.talk_to_customers.why", items=names),
+                    step=names,
+                    trigger=ctx.quote(", ".join(f"{name}: {LIGHTS['red']}" for name in gut)),
+                    effort="low",
+                    impact="high",
+                    actions=[_action(ctx, "journey.talk_to_customers")],
+                ),
+            )
+        )
+    for check in compare(ctx.journey):
+        if check.owner is not None and check.stage and check.customers <= check.owner - 0.75:
+            cards.append(
+                _Card(
+                    5,
+                    Improvement(
+                        title=ctx.t("customers.title", stage=check.stage),
+                        why=ctx.t("customers.why", stage=check.stage, owner=check.owner, customers=check.customers, responses=check.responses),
+                        step=check.stage,
+                        trigger=ctx.quote(f"{check.stage}: {check.owner}/5 → {check.customers}/5"),
+                        effort="medium",
+                        impact="high",
+                    ),
+                )
+            )
+    return cards
+
+
+def _action(ctx: Context, key: str, **values: object) -> Action:
+    """A journey-wide finding's first step, from coach.yaml: each is quick to start."""
+    return Action(do=ctx.t(f"{key}.do", **values), effort="low", cost=ctx.t(f"{key}.cost"))
+
+
+# -- the journey as a whole -------------------------------------------------------------------------
+
+
+def _journey_cards(ctx: Context, used: set[str]) -> list[_Card]:
+    cards: list[_Card] = []
+    journey = ctx.journey
+    persona = ctx.persona
+    with_touchpoints = [s for s in journey.stages if s.touchpoints]
+    if len(journey.stages) >= 4 and with_touchpoints and with_touchpoints[-1].index <= len(journey.stages) - 2:
+        last = with_touchpoints[-1]
+        empty = [s.name for s in journey.stages if s.index > last.index]
+        cards.append(
+            _Card(
+                21,
+                Improvement(
+                    title=ctx.t("journey.no_follow_up.title"),
+                    why=ctx.t("journey.no_follow_up.why", last_stage=last.name, persona=persona),
+                    step=", ".join(empty),
+                    trigger=ctx.quote(", ".join(empty) + ": –"),
+                    effort="low",
+                    impact="high",
+                    actions=[_action(ctx, "journey.no_follow_up")],
+                ),
+            )
+        )
+    unknown = [s for s in ctx.spots if s.tp.feeling.status == "unknown"]
+    if unknown:
+        names = ", ".join(s.tp.name for s in unknown[:6])
+        cards.append(
+            _Card(
+                25,
+                Improvement(
+                    title=ctx.t("journey.unknown_feelings.title", persona=persona, count=len(unknown)),
+                    why=ctx.t("journey.unknown_feelings.why", touchpoints=names),
+                    step=names,
+                    trigger=ctx.quote(names),
+                    effort="low",
+                    impact="high",
+                    actions=[_action(ctx, "journey.unknown_feelings", persona=persona)],
+                ),
+            )
+        )
+    gaps, waste = channel_gaps(ctx)
+    if gaps:
+        labels = [option_label(ctx.lang, "persona.channels", c) for c in gaps]
+        moves = ctx.texts["channel_moves"]
+        cards.append(
+            _Card(
+                50,
+                Improvement(
+                    title=ctx.t("journey.channel_gap.title", persona=persona, channels=", ".join(labels)),
+                    why=ctx.t("journey.channel_gap.why", persona=persona, channels=", ".join(labels)),
+                    step=ctx.journey.fields["persona.channels"].label,
+                    trigger=ctx.quote(ctx.answer("persona.channels")),
+                    effort="medium",
+                    impact="medium",
+                    actions=[
+                        Action(do=str(moves[c]).format(persona=persona), effort="medium", cost=ctx.t("journey.channel_gap.cost"))
+                        for c in gaps
+                        if c in moves
+                    ],
+                ),
+            )
+        )
+    if waste:
+        labels = ", ".join(dict.fromkeys(s.tp.channel.text for s in waste))
+        steps = ", ".join(s.tp.name for s in waste)
+        cards.append(
+            _Card(
+                70,
+                Improvement(
+                    title=ctx.t("journey.channel_waste.title", channels=labels),
+                    why=ctx.t("journey.channel_waste.why", channels=labels, touchpoints=steps, persona=persona),
+                    step=steps,
+                    trigger=ctx.quote(", ".join(f"{s.tp.name}: {s.tp.channel.text}" for s in waste)),
+                    effort="low",
+                    impact="low",
+                    actions=[_action(ctx, "journey.channel_waste")],
+                ),
+            )
+        )
+    ownerless = [s for s in ctx.spots if s.tp.team.status == "unknown"]
+    if ownerless:
+        names = ", ".join(s.tp.name for s in ownerless[:6])
+        cards.append(
+            _Card(
+                60,
+                Improvement(
+                    title=ctx.t("journey.no_owner.title", count=len(ownerless)),
+                    why=ctx.t("journey.no_owner.why", touchpoints=names),
+                    step=names,
+                    trigger=ctx.quote(names),
+                    effort="low",
+                    impact="medium",
+                    actions=[_action(ctx, "journey.no_owner")],
+                ),
+            )
+        )
+    promise = ctx.answer("concept.promise")
+    if promise and ctx.scored:
+        best = max(s.score for s in ctx.scored if s.score is not None)
+        if best < 4:
+            cards.append(
+                _Card(
+                    80,
+                    Improvement(
+                        title=ctx.t("journey.no_peak.title"),
+                        why=ctx.t("journey.no_peak.why", promise=ctx.quote(promise, 100), best=best),
+                        step=ctx.journey.fields["concept.promise"].label,
+                        trigger=ctx.quote(promise),
+                        effort="medium",
+                        impact="medium",
+                        actions=[_action(ctx, "journey.no_peak")],
+                    ),
+                )
+            )
+    return cards
