@@ -10,8 +10,9 @@ bare transaction (bench/roundtrips.py), start-up against `python -c pass` (bench
 step latency (bench/step_latency.py), Telegram updates per second and CPU per update next to an
 echo bot (bench/telegram_throughput.py), resident memory against stored journeys (bench/memory.py),
 summary/export/chart time (below), the LLM summary overhead (bench/llm_summary.py, which
-also writes bench/results/llm.md), and the interview length of three scripted businesses next to
-the figures before issue 11 (bench/interview_length.py).
+also writes bench/results/llm.md), the interview length of three scripted businesses next to
+the figures before issue 11 (bench/interview_length.py), and the pain classifier's accuracy on the
+labelled owner sentences (bench/pain_classifier.py).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import platform
 import statistics
 import time
 
-from bench import common, interview_length, memory, roundtrips, startup, step_latency, telegram_throughput
+from bench import common, interview_length, memory, pain_classifier, roundtrips, startup, step_latency, telegram_throughput
 from bench.common import ROOT, database, ms
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
@@ -107,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the interview may be mid-rewrite: the other figures still count
         length = ["## Interview length (bench/interview_length.py)", "", f"Not measured: {type(exc).__name__}: {exc}"]
         print(f"  interview length failed: {length[-1]}", flush=True)
+    print("pain classifier ...", flush=True)
+    try:
+        pains = pain_classifier.section()
+    except Exception as exc:  # the cue files may be mid-edit: the other figures still count
+        pains = ["## Pain classifier (bench/pain_classifier.py)", "", f"Not measured: {type(exc).__name__}: {exc}"]
+        print(f"  pain classifier failed: {pains[-1]}", flush=True)
 
     p99_100 = next((r.p99 for r in steps if r.db == "sqlite" and r.conversations == 100), float("nan"))
     growth = mem[-1]["maxrss_mb"] - mem[0]["maxrss_mb"]
@@ -223,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         llm,
         "",
         *length,
+        "",
+        *pains,
         "",
     ]
     text = "\n".join(lines)
