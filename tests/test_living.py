@@ -32,7 +32,7 @@ def test_completion_saves_version_one_and_schedules_the_review(journeys: Journey
     assert [v.number for v in versions] == [1]
     assert reminder.rhythm == "quarterly" and reminder.channel == "terminal"
     due = reminder.due_at if reminder.due_at.tzinfo else reminder.due_at.replace(tzinfo=timezone.utc)
-    assert timedelta(days=90) < due - datetime.now(timezone.utc) <= timedelta(days=91)
+    assert timedelta(days=89) <= due - datetime.now(timezone.utc) <= timedelta(days=92)  # three calendar months
 
 
 def test_a_reminder_due_while_the_bot_was_down_is_sent_once(db_url: str):
@@ -146,7 +146,9 @@ def test_survey_answers_from_csv_produce_the_comparison(journeys: Journeys):
     baker = OwnerKey("terminal", "local", "baker")
     survey = journeys.handle(baker, Command("survey"))
     text = survey[0].text
-    assert "1. Hoe voelde je je tijdens “Overweging”" in text and "5. Wat had het voor jou beter gemaakt?" in text
+    # each stage asked about its lowest step, in a customer's words: Overweging's WhatsApp question (2/5)
+    assert "1. Hoe snel kreeg je antwoord op je vraag?" in text and "5. Wat had het voor jou beter gemaakt?" in text
+    assert "Overweging" not in text
     keys = survey[0].data["survey"]
     assert keys == ["overweging", "ophalen-en-proeven", "terugkomen", "_overall"]
     bad = journeys.handle(baker, Command("results", "vraag1,vraag2,vraag3,totaal\n4,9,3,4"))
@@ -162,7 +164,7 @@ def test_survey_answers_from_csv_produce_the_comparison(journeys: Journeys):
     assert checks["Terugkomen"].responses == 2
     assert checks[""].customers == 2.7
     # customers are less positive than the owner about picking up the cake
-    assert any(i.title.startswith("Klanten zijn minder positief over ‘Ophalen en proeven’") for i in report.improvements)
+    assert any(i.title.startswith("Klanten zijn minder tevreden over ‘Ophalen en proeven’") for i in report.improvements)
     markdown = asyncio.run(journeys.export(baker, journey_id)).data.decode("utf-8")
     assert "Ophalen en proeven" in markdown and "| 2,0 | 1,0 | 3 |" in markdown, markdown  # Dutch decimal comma
     # pasting lines after /results works too

@@ -5,7 +5,7 @@ the same {placeholders} in each text. A failure names the file and the key path 
 Vocabulary is the one exception: word lists (keys ending in `_words`), messages.yaml's `aliases`
 (the language's own words for the commands) and the word lists of the vocabulary files (lexicon.yaml:
 words that name a channel; synonyms.yaml: other words for an option; pains.yaml: the cue words of a pain
-class and the words of a duration) hold words of that language, so only their presence and type are
+class and the words of a duration; stage_kinds.yaml: the words that name a kind of stage) hold words of that language, so only their presence and type are
 compared, not their length or keys."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _files(lang: str) -> set[str]:
 
 
 FILES = sorted(_files("nl") | _files("en"))
-VOCABULARY_FILES = ("lexicon.yaml", "synonyms.yaml", "pains.yaml")  # keys are the same; the lists hold each language's words
+VOCABULARY_FILES = ("lexicon.yaml", "synonyms.yaml", "pains.yaml", "stage_kinds.yaml")  # keys are the same; the lists hold each language's words
 
 
 def placeholders(text: str) -> set[str]:

@@ -30,7 +30,7 @@ async def test_survey_csv_file_todo_and_review(harness: TelegramHarness, fake_te
     await asyncio.to_thread(type_lines, journeys, OWNER, B2B_EN)
     calls = await harness.send(command("survey"))
     survey = next(c for c in calls if c.method == "sendMessage" and "short survey" in str(c.params["text"]))
-    assert "1. How did you feel during" in str(survey.params["text"])
+    assert "1. How did “Webinar” go for you?" in str(survey.params["text"])  # Discovery's lowest step, named as the owner did
     data = b"Discovery,Proposal,Onboarding,Overall,Comment\n4,1,2,3,Slow proposal\n5,2,2,4,\n"
     file_id = fake_telegram.add_download(data, "answers.csv")
     calls = await harness.send(document(file_id, "answers.csv", len(data)))

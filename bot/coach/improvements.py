@@ -83,7 +83,7 @@ def _step_cards(ctx: Context, used: set[str]) -> list[_Card]:
         if not roles and not low and not spot.classes:
             continue  # a named pain the coach cannot place, on a step that scores fine: nothing concrete to add
         chosen = pick(ctx, spot, used, 3 if roles or low else 2)
-        actions = [as_action(ctx, r, spot) for r in chosen] or [_diagnose(ctx)]
+        actions = [as_action(ctx, r, spot) for r in chosen] or [_diagnose(ctx, "unplaced" if spot.tp.pain else "diagnose")]
         why = [ctx.t(f"step.role.{role}", score=spot.score, persona=ctx.persona) for role in roles]
         if low and not roles:
             why.append(ctx.t("step.role.low", score=spot.score))
@@ -135,8 +135,9 @@ def _where(spot: Spot) -> str:
     return f"{spot.stage.name} › {spot.tp.name}"
 
 
-def _diagnose(ctx: Context) -> Action:
-    return Action(do=ctx.t("step.diagnose.do", persona=ctx.persona), why=ctx.t("step.diagnose.why"), effort="low", cost=ctx.t("step.diagnose.cost"))
+def _diagnose(ctx: Context, key: str) -> Action:
+    """The first move where the coach knows no remedy: find the cause (no pain named) or the smallest fix (a pain it cannot place)."""
+    return Action(do=ctx.t(f"step.{key}.do"), why=ctx.t(f"step.{key}.why"), effort="low", cost=ctx.t(f"step.{key}.cost"))
 
 
 # -- evidence -------------------------------------------------------------------------------------
