@@ -15,7 +15,7 @@ import pytest
 import prompts
 from bot.export import render_markdown
 from bot.journey import build_view
-from bot.report import CalendarRow, CustomerCheck, Improvement, MistakeCheck, Report, TeamScore, TodoLine, WowMoment
+from bot.report import Action, CalendarRow, CustomerCheck, Improvement, MistakeCheck, Report, TeamScore, TodoLine, WowMoment
 from bot.report_sections import SECTION_KEYS, Item, report_sections
 from bot.summary_text import report_text
 from devkit.fakes.slack_api import check_blocks
@@ -29,10 +29,21 @@ def full_report(lang: str) -> Report:
     return Report(
         language=lang,
         summary=["Bakkerij Zon maps the journey of Petra", "The low point is the wait at the counter"],
-        improvements=[Improvement(title="Shorten the queue", why="Waiting hurts", step="Purchase · Counter", trigger="too slow", effort="low", impact="high")],
-        wow_moments=[WowMoment(stage="Loyalty", idea="A handwritten birthday card", why="Nobody expects it", cost="under 2 euro", trigger="regulars")],
+        improvements=[
+            Improvement(
+                title="Shorten the queue",
+                why="Waiting hurts",
+                step="Purchase · Counter",
+                trigger="too slow",
+                effort="low",
+                impact="high",
+                actions=[Action(do="Offer pickup time slots", why="Paid orders skip the queue", effort="low", cost="up to 15 a month · an afternoon")],
+                touchpoint="Purchase › Counter",
+            )
+        ],
+        wow_moments=[WowMoment(stage="Loyalty", idea="A handwritten birthday card", why="Nobody expects it", cost="under 2 euro", trigger="regulars", touchpoint="Loyalty › Birthday")],
         mistakes=[MistakeCheck(number=n, title=f"Classic mistake {n}", ok=n % 2 == 0, note=f"note {n}") for n in range(1, 8)],
-        calendar=[CalendarRow(stage="Awareness", channel="Instagram", idea="Reels of the oven at dawn")],
+        calendar=[CalendarRow(stage="Awareness", channel="Instagram", idea="Reels of the oven at dawn", when="7 Dec")],
         review_date="2027-03-01",
         missing=["How Petra pays"],
         version=2,
@@ -152,3 +163,13 @@ def keys(node: Any, prefix: str = "") -> set[str]:
 @pytest.mark.parametrize("name", ["report", "export", "telegram", "slack"])
 def test_both_languages_have_the_same_keys(name: str) -> None:
     assert keys(prompts.load("nl", name)) == keys(prompts.load("en", name))
+
+
+@pytest.mark.parametrize("lang", prompts.LANGUAGES)
+@pytest.mark.parametrize("renderer", list(RENDERERS))
+def test_every_renderer_shows_the_remedies_the_step_and_the_week(renderer: str, lang: str) -> None:
+    """The parts of the advice beyond the titles: what to do and what it costs, where a WOW moment
+    happens, and the week a piece of content is planned for."""
+    text = rendered(renderer, lang)
+    for part in ("Offer pickup time slots", "Paid orders skip the queue", "up to 15 a month · an afternoon", "Loyalty › Birthday", "7 Dec"):
+        assert part in text, f"{renderer} ({lang}) lacks {part!r}"

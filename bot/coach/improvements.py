@@ -84,11 +84,9 @@ def _step_cards(ctx: Context, used: set[str]) -> list[_Card]:
             continue  # a named pain the coach cannot place, on a step that scores fine: nothing concrete to add
         chosen = pick(ctx, spot, used, 3 if roles or low else 2)
         actions = [as_action(ctx, r, spot) for r in chosen] or [_diagnose(ctx, "unplaced" if spot.tp.pain else "diagnose")]
-        why = [ctx.t(f"step.role.{role}", score=spot.score, persona=ctx.persona) for role in roles]
-        if low and not roles:
-            why.append(ctx.t("step.role.low", score=spot.score))
-        if not why and spot.classes:
-            why.append(ctx.t(f"consequence.{spot.classes[0]}"))
+        why = [ctx.t(f"step.role.{_role_key(role, spot)}", score=spot.score) for role in roles]
+        if not roles:  # what the problem costs, or at least the score
+            why.append(ctx.t(f"consequence.{spot.classes[0]}") if spot.classes else ctx.t("step.role.low", score=spot.score))
         if spot.outside:
             why.append(ctx.t("step.outside", persona=ctx.persona))
         if len(spot.classes) > 1:  # the title names the main problem; say what else plays here
@@ -116,6 +114,14 @@ def _step_cards(ctx: Context, used: set[str]) -> list[_Card]:
             )
         )
     return cards
+
+
+WHEN = {"awareness": "before", "consideration": "before", "purchase": "purchase", "delivery": "after", "loyalty": "end", "advocacy": "end"}
+
+
+def _role_key(role: str, spot: Spot) -> str:
+    """What a low point means depends on where it falls: before the sale it costs customers, after it costs stories."""
+    return f"lowest.{WHEN[spot.kind]}" if role == "lowest" else role
 
 
 def _title(ctx: Context, spot: Spot, roles: list[str]) -> str:
