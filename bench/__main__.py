@@ -11,8 +11,9 @@ step latency (bench/step_latency.py), Telegram updates per second and CPU per up
 echo bot (bench/telegram_throughput.py), resident memory against stored journeys (bench/memory.py),
 summary/export/chart time (below), the LLM summary overhead (bench/llm_summary.py, which
 also writes bench/results/llm.md), the interview length of three scripted businesses next to
-the figures before issue 11 (bench/interview_length.py), and the pain classifier's accuracy on the
-labelled owner sentences (bench/pain_classifier.py).
+the figures before issue 11 (bench/interview_length.py), the pain classifier's accuracy on the
+labelled owner sentences (bench/pain_classifier.py), and how many sentences the coach's advice for
+businesses of different sectors shares (bench/coach_variety.py).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import platform
 import statistics
 import time
 
-from bench import common, interview_length, memory, pain_classifier, roundtrips, startup, step_latency, telegram_throughput
+from bench import coach_variety, common, interview_length, memory, pain_classifier, roundtrips, startup, step_latency, telegram_throughput
 from bench.common import ROOT, database, ms
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
@@ -114,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the cue files may be mid-edit: the other figures still count
         pains = ["## Pain classifier (bench/pain_classifier.py)", "", f"Not measured: {type(exc).__name__}: {exc}"]
         print(f"  pain classifier failed: {pains[-1]}", flush=True)
+
+    print("coach variety ...", flush=True)
+    try:
+        variety = coach_variety.section()
+    except Exception as exc:  # the knowledge files may be mid-edit: the other figures still count
+        variety = ["## Coach: canned text (bench/coach_variety.py)", "", f"Not measured: {type(exc).__name__}: {exc}"]
 
     p99_100 = next((r.p99 for r in steps if r.db == "sqlite" and r.conversations == 100), float("nan"))
     growth = mem[-1]["maxrss_mb"] - mem[0]["maxrss_mb"]
@@ -232,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         *length,
         "",
         *pains,
+        "",
+        *variety,
         "",
     ]
     text = "\n".join(lines)

@@ -85,17 +85,18 @@ def measure(businesses: tuple[Business, ...] = COACH_BUSINESSES) -> tuple[dict[s
     return per_business, pairs
 
 
-def main() -> None:
+def section() -> list[str]:
+    """The lines `make bench` adds to bench/results/latest.md."""
     per_business, pairs = measure()
-    print("| business | sentences | sector-specific remedies and WOW ideas |")
-    print("|---|---|---|")
-    for key, (count, specific) in per_business.items():
-        print(f"| {key} | {count} | {specific} |")
-    print()
-    print("| pair | shared sentences |")
-    print("|---|---|")
-    for (a, b), share in pairs.items():
-        print(f"| {a} – {b} | {share:.0%} |")
+    lines = ["## Coach: canned text (bench/coach_variety.py)", "", "| business | sentences | sector-specific remedies and WOW ideas |", "|---|---|---|"]
+    lines += [f"| {key} | {count} | {specific} |" for key, (count, specific) in per_business.items()]
+    lines += ["", "| pair | shared sentences (limit 15% for businesses of different sectors) |", "|---|---|"]
+    lines += [f"| {a} – {b} | {share:.0%} |" for (a, b), share in pairs.items()]
+    return lines
+
+
+def main() -> None:
+    print("\n".join(section()))
 
 
 if __name__ == "__main__":
