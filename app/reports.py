@@ -3,6 +3,7 @@ with its cache, and the facts no writer invents (version, changes, customers, to
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date
 from typing import Callable, Mapping
 
@@ -18,16 +19,33 @@ from store.records import JourneyData, OwnerKey
 from store.repository import Store
 from store.sharing import Sharing
 
+log = logging.getLogger(__name__)
+DEFAULT_CURRENCY = "EUR"
+
+
+def currency_from_env(env: Mapping[str, str]) -> str:
+    """JOURNEYBOT_CURRENCY: the ISO 4217 code costs are shown in (default EUR); an unknown code is logged and ignored."""
+    code = (env.get("JOURNEYBOT_CURRENCY") or "").strip().upper()
+    if not code:
+        return DEFAULT_CURRENCY
+    from babel.numbers import is_currency
+
+    if is_currency(code):
+        return code
+    log.warning("JOURNEYBOT_CURRENCY=%r is not an ISO 4217 currency code; using %s", code[:8], DEFAULT_CURRENCY)
+    return DEFAULT_CURRENCY
+
 
 def writer_from_env(env: Mapping[str, str], today: Callable[[], date]) -> SummaryWriter:
     """The LLM writer when it is configured and switched on, the offline coach otherwise."""
+    coach = CoachWriter(today, currency_from_env(env))
     if env.get("JOURNEYBOT_LLM", "").strip().lower() in ("off", "0", "false", "no"):
-        return CoachWriter(today)
+        return coach
     if not (env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL")):
-        return CoachWriter(today)
+        return coach
     from bot.llm_writer import writer_from_env as llm_writer_from_env
 
-    return llm_writer_from_env(env, today=today) or CoachWriter(today)
+    return llm_writer_from_env(env, today=today, coach=coach.report) or coach
 
 
 def view_of(data: JourneyData, lang: str | None = None) -> JourneyView:

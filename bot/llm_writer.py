@@ -123,7 +123,9 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value if value > 0 else default
 
 
-def writer_from_env(env: Mapping[str, str], today: Callable[[], date] = date.today) -> "LLMWriter | None":
+def writer_from_env(
+    env: Mapping[str, str], today: Callable[[], date] = date.today, coach: Callable[[JourneyView], Report] | None = None
+) -> "LLMWriter | None":
     """The LLM writer when OPENAI_API_KEY or OPENAI_BASE_URL is set and JOURNEYBOT_LLM is not off; else None.
 
     OPENAI_MODEL picks the model (default `gpt-4.1-mini`). JOURNEYBOT_LLM_TIMEOUT (seconds per
@@ -144,6 +146,7 @@ def writer_from_env(env: Mapping[str, str], today: Callable[[], date] = date.tod
         timeout=min(_float(env, "JOURNEYBOT_LLM_TIMEOUT", DEFAULT_TIMEOUT), total),
         policy=RetryPolicy(total=total),
         today=today,
+        coach=coach,
     )
 
 

@@ -44,14 +44,15 @@ class CoachWriter:
 
     name = "coach"
 
-    def __init__(self, today: Callable[[], date] = date.today) -> None:
+    def __init__(self, today: Callable[[], date] = date.today, currency: str = "EUR") -> None:
         self.today = today
+        self.currency = currency
 
     def cache_key(self, journey: JourneyView) -> str:
-        return answers_hash(journey, "coach", self.today().isoformat())
+        return answers_hash(journey, "coach", self.today().isoformat(), self.currency)
 
     def report(self, journey: JourneyView) -> Report:
-        return build_report(journey, self.today())
+        return build_report(journey, self.today(), self.currency)
 
     async def write(self, journey: JourneyView) -> Written:
         return Written(report=self.report(journey))

@@ -133,3 +133,17 @@ def test_evidence_shows_and_gut_feeling_puts_customer_talks_first(journeys: Jour
     markdown = journeys.reports.markdown(mixed_view, mixed).data.decode("utf-8")
     assert "### Stage 1: Discovery\n\n_Evidence: 🟠 Data (analytics, reviews, complaints)_" in markdown
     assert "### Stage 3: Onboarding\n\n_Evidence: 🔴 Gut feeling_" in markdown
+
+
+def test_costs_are_said_in_the_operators_currency_and_the_owners_language(tmp_path) -> None:
+    from app.reports import writer_from_env
+    from devkit.coach_cases import view_of
+    from devkit.scripts import BAKERY_BUSINESS_NL, PHYSIO_BUSINESS_EN
+
+    def costs(report) -> str:
+        return " ".join([a.cost for i in report.improvements for a in i.actions] + [w.cost for w in report.wow_moments])
+
+    euro = costs(build_report(view_of(BAKERY_BUSINESS_NL), TODAY))
+    assert "€" in euro and "per maand" in euro and "euro" not in euro.lower()
+    pounds = writer_from_env({"JOURNEYBOT_CURRENCY": "gbp"}, lambda: TODAY).report(view_of(PHYSIO_BUSINESS_EN))  # type: ignore[attr-defined]
+    assert "£" in costs(pounds) and "€" not in costs(pounds) and "a month" in costs(pounds)
