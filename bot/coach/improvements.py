@@ -82,7 +82,7 @@ def _step_cards(ctx: Context, used: set[str]) -> list[_Card]:
             continue
         if not roles and not low and not spot.classes:
             continue  # a named pain the coach cannot place, on a step that scores fine: nothing concrete to add
-        chosen = pick(ctx, spot, used, 3 if roles or low else 2)
+        chosen = pick(ctx, spot, used, 3 if roles else 2)
         actions = [as_action(ctx, r, spot) for r in chosen] or [_diagnose(ctx, "unplaced" if spot.tp.pain else "diagnose")]
         why = [ctx.t(f"step.role.{_role_key(role, spot)}", score=spot.score) for role in roles]
         if not roles:  # what the problem costs, or at least the score
