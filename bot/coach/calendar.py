@@ -10,6 +10,7 @@ from bot.coach.channels import persona_channels
 from bot.coach.context import Context
 from bot.coach.money import LOCALES
 from bot.coach.stage_kinds import stage_kind
+from bot.knowledge import STAGE_KINDS
 from bot.report import CalendarRow
 from bot.texts import option_label
 
@@ -52,7 +53,9 @@ def calendar(ctx: Context, fix: str = "", fix_stage: str = "") -> list[CalendarR
     if not topics:
         return []
     channels = content_channels(ctx)
-    stages = {stage_kind(s, ctx.journey.stages): s.name for s in reversed(ctx.journey.stages)}
+    kinds = [(STAGE_KINDS.index(stage_kind(s, ctx.journey.stages)), s.name) for s in ctx.journey.stages]
+    # the stage each kind of content serves: of that kind, or the nearest kind in the journey
+    stages = {kind: min(kinds, key=lambda k: abs(k[0] - n))[1] for n, kind in enumerate(STAGE_KINDS)} if kinds else {}
     monday = first_monday(ctx.today)
     rows = []
     for week in range(WEEKS):
