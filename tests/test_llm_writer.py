@@ -426,3 +426,21 @@ def test_cache_key_follows_answers_prompt_version_and_model() -> None:
     assert a.cache_key(view) != b.cache_key(view)
     assert a.cache_key(view) != a.cache_key(bakery_view(pain="waits an hour"))
     assert a.cache_key(view) != a.cache_key(bakery_view("nl"))
+
+
+def test_the_model_gets_the_remedies_and_keeps_them() -> None:
+    from bot.llm_writer import findings_document, keep_actions
+    from bot.report import Improvement
+
+    view = bakery_view()
+    coach = build_report(view, TODAY)
+    card = next(i for i in coach.improvements if i.actions)
+    findings = findings_document(coach)
+    sent = next(i for i in findings["improvements"] if i["step"] == card.step)
+    assert [a["do"] for a in sent["actions"]] == [a.do for a in card.actions]
+    assert all("ref" not in a for a in sent["actions"])  # ids of the knowledge files are no business of the model
+    written = Improvement(title="Rewritten", why="Because", step=card.step, trigger=card.trigger, effort="low", impact="high")
+    other = Improvement(title="Other", why="Because", step="Somewhere else", trigger="x", effort="low", impact="low")
+    kept = keep_actions(coach, [written, other])
+    assert kept[0].actions == card.actions and kept[0].title == "Rewritten"
+    assert kept[1].actions == []
