@@ -60,7 +60,7 @@ def test_complete_interview_ends_in_export(sqlite_url, tmp_path):
         name, score, actor = task.rsplit(":", 2)
         assert 1 <= int(score) <= 5 and actor.strip() == "Feestende Fenna"
     assert "Instagram-post van een vriendin: 4: Feestende Fenna" in markdown
-    assert "| Taart ophalen | Winkel of kantoor | 2 | Rij van twintig minuten op zaterdag | Levering |" in markdown
+    assert "| Taart ophalen | Winkel of kantoor | 2 | Rij van twintig minuten op zaterdag | Uitvoering en levering |" in markdown
 
 
 def test_commands_through_the_subprocess(sqlite_url, tmp_path):
