@@ -5,7 +5,7 @@ from bot.coach.context import Context, Spot
 
 # Which touchpoint channels serve a channel the persona orients on.
 PERSONA_TO_TOUCHPOINT = {
-    "google": {"website", "ad"},
+    "google": {"website", "ad", "review_site"},  # Google shows its reviews next to the search results
     "comparison": {"comparison_site"},
     "reviews": {"review_site"},
     "facebook": {"social", "ad"},
@@ -17,12 +17,12 @@ PERSONA_TO_TOUCHPOINT = {
     "email": {"email"},
     "shop": {"shop", "in_person"},
 }
-# Paid or marketing channels that only make sense where the persona looks.
+# Channels a business pays for or spends time on, which only make sense where the persona looks.
+# Review sites are left out: customers write there whatever you do, and reading them costs you nothing.
 INVESTED = {
     "social": {"facebook", "instagram", "linkedin", "youtube", "tiktok"},
     "ad": {"google", "facebook", "instagram", "linkedin", "youtube", "tiktok"},
     "comparison_site": {"comparison"},
-    "review_site": {"reviews"},
 }
 
 

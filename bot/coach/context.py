@@ -37,6 +37,11 @@ class Spot:
     def outside(self) -> bool:
         return self.tp.team.known and self.tp.team.value == "outside"
 
+    @property
+    def handed_over(self) -> bool:
+        """A step a partner runs for you (a courier, a supplier, an insurer), not a platform or a friend online."""
+        return self.outside and self.group not in ("online", None)
+
 
 @dataclass
 class Context:
@@ -101,7 +106,7 @@ class Context:
                 classes = classify(tp.name, self.lang)  # a low step named for what it is: "Invoice", "Review request"
             channel = str(tp.channel.value) if tp.channel.known else None
             # a courier, an installer's supplier, a bank: a partner whose slip the customer blames on you.
-            # An online platform (review or comparison site, social media) is no partner to manage.
+            # An online platform (review or comparison site, social media, a friends' app group) is no partner to manage.
             handed_over = tp.team.known and tp.team.value == "outside" and channel_group(channel) not in ("online", None)
             if handed_over and "partner" not in classes and (classes or (tp.score or 5) <= 3):
                 classes = (*classes, "partner")

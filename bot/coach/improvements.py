@@ -87,8 +87,8 @@ def _step_cards(ctx: Context, used: set[str]) -> list[_Card]:
         why = [ctx.t(f"step.role.{_role_key(role, spot)}", score=spot.score) for role in roles]
         if not roles:  # what the problem costs, or at least the score
             why.append(ctx.t(f"consequence.{spot.classes[0]}") if spot.classes else ctx.t("step.role.low", score=spot.score))
-        if spot.outside:
-            why.append(ctx.t("step.outside", persona=ctx.persona))
+        if spot.handed_over:
+            why.append(ctx.t("step.outside"))
         if len(spot.classes) > 1:  # the title names the main problem; say what else plays here
             why.append(ctx.t("step.classes", classes=_labels(ctx, spot.classes[1:])))
         elif not spot.tp.pain and (roles or low):
@@ -279,7 +279,7 @@ def _journey_cards(ctx: Context, used: set[str]) -> list[_Card]:
             _Card(
                 60,
                 Improvement(
-                    title=ctx.t("journey.no_owner.title", count=len(ownerless)),
+                    title=ctx.t("journey.no_owner.title" if len(ownerless) > 1 else "journey.no_owner.title_one", count=len(ownerless), touchpoint=ownerless[0].tp.name),
                     why=ctx.t("journey.no_owner.why", touchpoints=names),
                     step=names,
                     trigger=ctx.quote(names),

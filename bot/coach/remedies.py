@@ -55,10 +55,10 @@ def pick(ctx: Context, spot: Spot, used: set[str], count: int) -> list[Remedy]:
         best = next((r for r in candidates if cls in r.classes and r not in chosen), None)
         if best is not None and len(chosen) < count:
             chosen.append(best)
-    for r in candidates:  # more only where they are made for this sector or channel, not general fillers
+    for r in candidates:  # a second option always; more only where made for this sector or channel
         if len(chosen) >= count:
             break
-        if r not in chosen and (r.sectors or r.channels):
+        if r not in chosen and (len(chosen) < 2 or r.sectors or r.channels):
             chosen.append(r)
     used.update(r.id for r in chosen)
     return chosen
