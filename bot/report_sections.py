@@ -28,6 +28,7 @@ SECTION_KEYS = (
 )
 ALWAYS = frozenset({"summary", "improvements", "wow", "mistakes", "calendar", "review"})  # shown even when empty
 PEOPLE = "{people}"  # the slot in Item.template
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 
 Layout = Literal["paragraphs", "cards", "lines"]
 
@@ -56,6 +57,18 @@ class Section:
     layout: Layout = "lines"  # paragraphs (prose), cards (several lines each), lines (one line each)
     intro: str = ""  # one line under the heading
     columns: tuple[str, ...] = ()  # column headings for renderers that draw tables from Item.cells
+
+
+def long_date(iso: str, lang: str) -> str:
+    """An ISO date as the owner writes it ("1 januari 2027", "1 January 2027"); anything else unchanged."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    try:
+        return format_date(date.fromisoformat(iso), "long", locale=LOCALES.get(lang, "en_GB"))
+    except ValueError:
+        return iso
 
 
 def texts(lang: str) -> dict[str, Any]:
@@ -121,7 +134,7 @@ def report_sections(report: Report, lang: str | None = None) -> list[Section]:
     items["team"] += [Item(title=added, body=(say("team_added"),)) for added in report.team_added if added.strip()]
     items["missing"] = [Item(body=(m,)) for m in report.missing if m.strip()]
     if report.review_date:
-        items["review"].append(Item(body=(say("review", date=report.review_date),)))
+        items["review"].append(Item(body=(say("review", date=long_date(report.review_date, lang)),)))
 
     intro = ""
     if report.team or report.team_added:

@@ -66,10 +66,10 @@ def test_customer_talks_and_own_data_follow_the_evidence_lights() -> None:
 
 
 def test_the_review_follows_the_rhythm() -> None:
-    for rhythm, expected in (("monthly", "2026-12-23"), ("quarterly", "2027-02-23"), ("half_year", "2027-05-23")):
+    for rhythm, expected, said in (("monthly", "2026-12-23", "23 December 2026"), ("quarterly", "2027-02-23", "23 February 2027"), ("half_year", "2027-05-23", "23 May 2027")):
         report = build_report(view_of(PHYSIO_BUSINESS_EN, journey__review=rhythm), TODAY)
         seven = {m.number: m for m in report.mistakes}[7]
-        assert report.review_date == expected and seven.ok and expected in seven.note
+        assert report.review_date == expected and seven.ok and said in seven.note
     never = build_report(view_of(PHYSIO_BUSINESS_EN, journey__review="never"), TODAY)
     seven = {m.number: m for m in never.mistakes}[7]
     assert never.review_date == "" and not seven.ok and "/edit" in seven.note

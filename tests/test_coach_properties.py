@@ -19,6 +19,7 @@ from bot.journey import build_view
 from bot.knowledge import PHYSICAL_GROUPS, SECTORS, channel_group, remedies, wow_ideas
 from bot.pains import classify
 from bot.report import Report
+from bot.report_sections import long_date
 from bot.review_rhythm import add_months
 
 CHANNELS = ("website", "shop", "phone", "email", "social", "review_site", "comparison_site", "ad", "whatsapp", "courier", "invoice", "in_person")
@@ -144,4 +145,4 @@ def test_the_coach_keeps_its_rules(case: tuple[str, dict[str, Any]]) -> None:
         assert report.review_date == "" and not seven.ok
     else:
         assert report.review_date == add_months(TODAY, months).isoformat() and seven.ok
-        assert report.review_date in seven.note
+        assert long_date(report.review_date, lang) in seven.note

@@ -10,6 +10,7 @@ from bot.coach.channels import channel_gaps, persona_channels
 from bot.coach.context import Context
 from bot.evidence import field_level
 from bot.report import MistakeCheck
+from bot.report_sections import long_date
 from bot.review_rhythm import review_date, rhythm_of
 from bot.texts import option_label
 
@@ -51,7 +52,7 @@ def mistakes(ctx: Context) -> list[MistakeCheck]:
     if when is None:
         check(7, False)
     else:
-        check(7, True, f"ok_{rhythm}", date=when.isoformat())
+        check(7, True, f"ok_{rhythm}", date=long_date(when.isoformat(), ctx.lang))
     return checks
 
 

@@ -6,7 +6,7 @@ from babel.numbers import format_currency
 from bot.coach.context import Context
 from bot.knowledge import Remedy, WowIdea
 
-LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+from bot.report_sections import LOCALES
 
 
 def money(ctx: Context, amount: int) -> str:
