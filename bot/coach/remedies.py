@@ -29,10 +29,10 @@ def fit_score(remedy: Remedy, spot: Spot) -> int:
 
 @lru_cache(maxsize=4096)
 def stems(text: str) -> frozenset[str]:
-    """Rough word stems (the first five letters of words of four letters or more), to see which remedy
-    speaks about what the owner wrote: "reviews" and "review", "factuur" and "facturen"."""
+    """Rough word stems, to see which remedy speaks about what the owner wrote: the first five letters of
+    words of five letters or more ("reviews" and "review", "factuur" and "facturen"; "asks" says nothing)."""
     folded = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    return frozenset(w[:5] for w in re.findall(r"[a-z]{4,}", folded))
+    return frozenset(w[:5] for w in re.findall(r"[a-z]{5,}", folded))
 
 
 def overlap(remedy: Remedy, spot: Spot) -> int:
