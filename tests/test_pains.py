@@ -112,6 +112,45 @@ def test_a_longer_cue_takes_the_words_it_shares_with_a_shorter_one() -> None:
     assert pains.classify("Daarna horen ze niks meer van ons", "nl") == ("follow_up",)
 
 
+# ---- owners' own words -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, lang, cls", [
+    ("Guests stand outside in the rain until we open", "en", "waiting"),
+    ("They only see our rates after the first consult", "en", "price"),
+    ("The phone rings out after six", "en", "response"),
+    ("We never send the photos we promised", "en", "follow_up"),
+    ("Competitors have hundreds of stars, we have twelve", "en", "social_proof"),
+    ("The cleaners skip rooms now and then", "en", "quality"),
+    ("Our workshop is on an industrial estate with no signs", "en", "access"),
+    ("Staff chat among themselves while customers wait at the counter", "en", "attention"),
+    ("Customers have to download an app just to check in", "en", "digital"),
+    ("Klanten snappen het verschil tussen onze abonnementen niet", "nl", "information"),
+    ("Er komt nog meerwerk bovenop en daar schrikken mensen van", "nl", "price"),
+    ("Mensen krijgen een bandje en hangen op", "nl", "response"),
+    ("De bloemen zijn binnen twee dagen verwelkt", "nl", "quality"),
+    ("Onze werkplaats zit op een industrieterrein zonder bordjes", "nl", "access"),
+    ("Personeel kletst onderling terwijl klanten aan de balie wachten", "nl", "attention"),
+])
+def test_the_words_owners_use_for_a_problem_name_its_class(text: str, lang: str, cls: str) -> None:
+    assert pains.classify(text, lang)[:1] == (cls,)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("We bake everything from scratch", "en"),  # not a scratch on the paint
+    ("Nick runs the front desk", "en"),  # not a nick in a dog's ear
+    ("We offer click and collect", "en"),
+    ("We sell fish and chips", "en"),  # not chipped paint
+    ("We opened a second shop last spring", "en"),  # "a second" is no duration
+    ("We host workshops on Saturdays", "en"),  # not a hosting company
+    ("Ik vat het even samen", "nl"),  # not VAT
+    ("Als je wilt kun je langskomen", "nl"),  # not English "wilt"
+    ("We repareren banden en fietsen", "nl"),  # not a voicemail "bandje"
+    ("Het is een ramp met het weer", "nl"),  # not a wheelchair ramp
+])
+def test_a_word_with_another_meaning_names_no_pain(text: str, lang: str) -> None:
+    assert pains.classify(text, lang) == ()
+
+
 # ---- folding, languages ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, lang", [
