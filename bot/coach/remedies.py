@@ -37,18 +37,19 @@ def stems(text: str) -> frozenset[str]:
 
 def overlap(remedy: Remedy, spot: Spot) -> int:
     words = spot.tp.pain.text if spot.tp.pain else spot.tp.name
-    return len(stems(words) & stems(remedy.do + " " + remedy.why))
+    return len(stems(words) & stems(remedy.do))  # what it says to do; the why speaks in general words
 
 
 def pick(ctx: Context, spot: Spot, used: set[str], count: int) -> list[Remedy]:
     """Up to `count` remedies for `spot`, none already given elsewhere in this report, covering its classes.
 
-    Most specific first (the main pain class, the sector, the channel, the stage), then the remedy that
-    speaks about the owner's own words, then the order of the file."""
+    Most specific first (the main pain class, the sector, the owner's own words, the channel, the stage),
+    then the order of the file."""
     library = remedies(ctx.lang)
     candidates = [r for r in library if r.id not in used and fits(r, spot, ctx.sector)]
     order = {r.id: n for n, r in enumerate(library)}
-    candidates.sort(key=lambda r: (-fit_score(r, spot), -overlap(r, spot), order[r.id]))
+    # a remedy that speaks of what the owner wrote ("receptie", "factuur") outweighs a channel or stage match
+    candidates.sort(key=lambda r: (-(fit_score(r, spot) + 3 * min(2, overlap(r, spot))), order[r.id]))
     chosen: list[Remedy] = []
     # first the best remedy per class, in the order the classes were named, then the best of the rest
     for cls in spot.classes:
