@@ -24,16 +24,17 @@ import contextlib
 import html
 import logging
 import os
+import errno
 import re
-import sys
+import socket
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
-from telegram import BotCommand, Document, File, Message, Update
+from telegram import Bot, BotCommand, Document, File, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -52,6 +53,7 @@ from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from bot.events import COMMANDS, Choice, Command, EditedText, Event, Start, Text, parse_input
 from bot.events import same_step as same_step_key
 from bot.replies import Reply
+from handlers import logs
 from handlers.kit import FileRejected, OwnerQueue, ReminderLoop, accept_csv, read_limited
 from handlers.kit.intake import MAX_CSV_BYTES, decode_text
 from handlers.telegram import render
@@ -83,7 +85,9 @@ TYPING_EVERY = 4.0  # Telegram shows "typing" for about 5 seconds
 
 
 class SettingsError(ValueError):
-    """The environment does not describe a runnable bot. `key` names the text in telegram.yaml `settings`."""
+    """The bot cannot start: a setting is wrong, Telegram refuses the token or cannot be reached, or the
+    webhook port is taken. `key` names the one-line text in telegram.yaml `settings`; the values it
+    shows never include the token."""
 
     def __init__(self, key: str, **values: Any) -> None:
         self.key = key
@@ -128,8 +132,8 @@ class TelegramSettings:
             listen=(env.get("TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0").strip(),
             port=port,
             webhook_path=(env.get("TELEGRAM_WEBHOOK_PATH") or "").strip() or None,
-            reminder_interval=float(env.get("JOURNEYBOT_REMINDER_INTERVAL", "60") or 60),
-            overall_max_rate=float(env.get("TELEGRAM_OVERALL_MAX_RATE", "30") or 30),
+            reminder_interval=_number(env, "JOURNEYBOT_REMINDER_INTERVAL", 60),
+            overall_max_rate=_number(env, "TELEGRAM_OVERALL_MAX_RATE", 30),
         )
         settings.check()
         return settings
@@ -142,6 +146,11 @@ class TelegramSettings:
                 raise SettingsError("bad_secret")
 
     @property
+    def api_root(self) -> str:
+        """Where the Bot API is, for messages: the root URL, without the token."""
+        return self.api_url or "https://api.telegram.org"
+
+    @property
     def url_path(self) -> str:
         if self.webhook_path is not None:
             return self.webhook_path.strip("/")
@@ -149,6 +158,14 @@ class TelegramSettings:
 
 
 # ---------------------------------------------------------------------------- ordering
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    try:
+        return float(raw) if raw else float(default)
+    except ValueError:
+        raise SettingsError("bad_number", name=name, value=raw) from None
+
+
 def _owner_of(update: object) -> Any:
     if isinstance(update, Update):
         if update.effective_user is not None:
@@ -659,33 +676,101 @@ async def stop(app: Application) -> None:
         await app.post_shutdown(app)
 
 
+def _check_port(settings: TelegramSettings) -> None:
+    """The webhook port must be free before the webhook is registered with Telegram."""
+    try:
+        infos = socket.getaddrinfo(settings.listen or None, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise SettingsError("cannot_listen", listen=settings.listen, port=settings.port, error=exc.strerror or exc) from None
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as sock:
+            if os.name != "nt":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the webhook server itself binds
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                raise _listen_error(settings, exc) from None
+
+
+def _listen_error(settings: TelegramSettings, exc: OSError) -> SettingsError:
+    if exc.errno == errno.EADDRINUSE:
+        return SettingsError("port_in_use", port=settings.port)
+    return SettingsError("cannot_listen", listen=settings.listen, port=settings.port, error=exc.strerror or exc)
+
+
+async def _check_token(settings: TelegramSettings) -> None:
+    """One getMe with the token, before anything starts: a refused token or an unreachable Bot API
+    becomes a SettingsError. python-telegram-bot's own log lines about the failure (a traceback,
+    with the token in the exception text) are left out unless the log level is DEBUG."""
+    kwargs: dict[str, Any] = {}
+    if settings.api_url:
+        kwargs = {"base_url": f"{settings.api_url}/bot{{token}}", "base_file_url": f"{settings.api_url}/file/bot{{token}}"}
+    quiet = not logging.getLogger().isEnabledFor(logging.DEBUG)
+    library = logging.getLogger("telegram")
+    level = library.level
+    if quiet:
+        library.setLevel(logging.CRITICAL + 1)
+    try:
+        async with Bot(settings.token, **kwargs):
+            pass  # entering initialises the bot: getMe
+    except InvalidToken:
+        raise SettingsError("token_rejected") from None
+    except NetworkError as exc:  # includes TimedOut
+        raise SettingsError("unreachable", url=settings.api_root, error=exc.message) from None
+    finally:
+        if quiet:
+            library.setLevel(level)
+
+
+def preflight(settings: TelegramSettings) -> None:
+    """What can be checked before the bot starts: the settings, the webhook port, the token."""
+    settings.check()
+    if settings.webhook_url:
+        _check_port(settings)
+    loop = asyncio.new_event_loop()  # its own loop: python-telegram-bot's run_* make theirs
+    try:
+        loop.run_until_complete(_check_token(settings))
+    finally:
+        loop.close()
+
+
 def run(journeys: Journeys, settings: TelegramSettings) -> None:
     """Run until interrupted: long polling, or a webhook server when `settings.webhook_url` is set."""
     settings.check()
     app = build_application(journeys, settings)
-    if settings.webhook_url:
-        log.info("Telegram webhook on %s:%s/%s", settings.listen, settings.port, settings.url_path)
-        app.run_webhook(**webhook_kwargs(settings))
-    else:
-        log.info("Telegram long polling")
-        app.run_polling(**polling_kwargs(settings))
+    try:
+        if settings.webhook_url:
+            log.info("Telegram webhook on %s:%s/%s", settings.listen, settings.port, settings.url_path)
+            app.run_webhook(**webhook_kwargs(settings))
+        else:
+            log.info("Telegram long polling")
+            app.run_polling(**polling_kwargs(settings))
+    except InvalidToken:  # revoked between the check and the start
+        raise SettingsError("token_rejected") from None
+    except OSError as exc:  # the webhook port, taken between the check and the start
+        if settings.webhook_url and exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise _listen_error(settings, exc) from None
+        raise
 
 
 def main(journeys: Journeys | None = None, env: Mapping[str, str] | None = None) -> int:
-    """`journeybot telegram`: settings from the environment, then `run`. Returns an exit code.
+    """`journeybot telegram`: settings from the environment, the checks of `preflight`, then `run`.
+    Returns an exit code: 2, after one line in the operator's language (JOURNEYBOT_LANG, LANG) on
+    stderr, when the bot cannot start; never a traceback, never the token.
 
     Without `journeys`, the application layer is opened from the environment (and closed at the end)."""
+    source = os.environ if env is None else env
+    lang = prompts.normalise_language(source.get("JOURNEYBOT_LANG") or source.get("LANG"))
+    own = journeys is None
     try:
         settings = TelegramSettings.from_env(env)
-    except SettingsError as exc:
-        lang = prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
-        print(exc.text(lang), file=sys.stderr)
-        return 2
-    own = journeys is None
-    journeys = Journeys.from_env(env) if journeys is None else journeys
-    try:
+        preflight(settings)
+        journeys = Journeys.from_env(env) if journeys is None else journeys
         run(journeys, settings)
+    except SettingsError as exc:
+        logs.fail(exc.text(lang))
+        return 2
     finally:
-        if own:
+        if own and journeys is not None:
             journeys.close()
     return 0
