@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from bot import engine
 from bot.coach import build_report
+from bot.report_sections import long_date
 from bot.events import Choice, Start, Text
 from bot.export import render_markdown
 from bot.journey import JourneyView, build_view
@@ -230,7 +231,7 @@ def test_any_report_renders_within_limits(report: Report, title: str) -> None:
         check_telegram_html(part)
     check_slack_blocks(slack.report_blocks(report.language, report, title))
     assert_intact(render_markdown(build_view({}, report.language, 1), report, today=TODAY.isoformat()))
-    assert report.review_date in report_text(report, report.language)
+    assert long_date(report.review_date, report.language) in report_text(report, report.language)  # "23 december 2026"
 
 
 @settings(FAST, max_examples=40)

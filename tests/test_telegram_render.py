@@ -139,7 +139,7 @@ def test_report_is_split_safely_and_keeps_every_part() -> None:
         assert render.units(part) <= 4096
         _check_html(part)
     body = "\n".join(visible_text(p) for p in parts)
-    for needle in ("Samenvatting", "Verbeteringen", "Fix 7 <now>", "WOW-momenten", "Fout 7", "Contentkalender", "2027-01-01", "Nog open", "moeite: laag",
+    for needle in ("Samenvatting", "Verbeteringen", "Fix 7 <now>", "WOW-momenten", "Fout 7", "Contentkalender", "1 januari 2027", "Nog open", "moeite: laag",
                    "Wat er veranderd is", "<Podcast>", "totaal – jij 3,2 · klanten 2,0", "3. Een bloem – status: klaar", "jij 2 · team 5", "Bewustwording: Flyer"):
         assert needle in body
     assert "U2" not in body  # Slack user ids mean nothing in Telegram
