@@ -20,6 +20,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 _LINE_START = re.compile(r"^([#+\-=]|\d+[.)])")
 _MERMAID_MAX = 60
+# words that start a statement in a Mermaid journey (matched case-insensitively, as its lexer does)
+_MERMAID_KEYWORD = re.compile(r"(?:journey|title|section|acctitle|accdescr)(?![A-Za-z0-9_])", re.I)
 _NUMBER = re.compile(r"\d{1,9}(?:[.,]\d{1,3})?")  # a score or a count: safe in a table as it is
 PERSONA_FIELDS = (
     "persona.role",
@@ -51,15 +53,32 @@ def cell(text: Any) -> str:
 
 
 def mermaid_text(text: Any) -> str:
-    """Text for a Mermaid journey section, task or actor: the characters its parser chokes on replaced."""
-    value = _CONTROL.sub(" ", str(text))
+    """Text for a Mermaid journey title, section or actor: the characters its parser chokes on replaced.
+
+    Mermaid's journey lexer ends a name at `:`, `#` (a comment), `;` and a line break, reads `%%` as
+    a comment, `#word;` as an entity and `{`/`}` in accessibility descriptions; JavaScript also takes
+    a byte-order mark for white space."""
+    value = _CONTROL.sub(" ", str(text)).replace("\ufeff", " ")
     value = " ".join(value.split())
     for bad, good in ((":", " -"), (";", ","), ("#", "nr "), ("`", "'"), ("<", "‹"), (">", "›"), ("%", " pct"), ("{", "("), ("}", ")")):
         value = value.replace(bad, good)
     value = " ".join(value.split())
-    if len(value) > _MERMAID_MAX:
-        value = value[: _MERMAID_MAX - 1].rstrip() + "…"
-    return value or "-"
+    return _shorten(value, _MERMAID_MAX) or "-"
+
+
+def mermaid_task(text: Any) -> str:
+    """A task (touchpoint) name for a Mermaid journey: `mermaid_text`, and quoted when it starts with a
+    word the lexer takes for a keyword at the start of a line ("Journey planner", "Section in the
+    newspaper", "Title page of the brochure", "accTitle"): unquoted, the first breaks the diagram, the
+    second opens a section and the third replaces the diagram's title."""
+    value = mermaid_text(text)
+    if _MERMAID_KEYWORD.match(value):
+        value = f"‘{_shorten(value, _MERMAID_MAX - 2)}’"
+    return value
+
+
+def _shorten(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 def filename_for(journey: JourneyView) -> str:
@@ -213,7 +232,8 @@ def _field_table(journey: JourneyView, keys: tuple[str, ...], t: dict[str, Any])
 
 
 def _mermaid(journey: JourneyView, t: dict[str, Any]) -> list[str]:
-    actor = mermaid_text(journey.persona_name or prompts.say(journey.lang, "messages", "fallback.persona")).replace(",", " ")
+    # a comma separates actors: one persona is one actor
+    actor = " ".join(mermaid_text(journey.persona_name or prompts.say(journey.lang, "messages", "fallback.persona")).replace(",", " ").split()) or "-"
     lines = ["```mermaid", "journey", f"    title {mermaid_text(journey.title)}"]
     tasks = 0
     skipped = False
@@ -224,7 +244,7 @@ def _mermaid(journey: JourneyView, t: dict[str, Any]) -> list[str]:
             continue
         lines.append(f"    section {mermaid_text(stage.name)}")
         for tp in scored:
-            lines.append(f"      {mermaid_text(tp.name)}: {max(1, min(5, int(tp.score or 1)))}: {actor}")
+            lines.append(f"      {mermaid_task(tp.name)}: {max(1, min(5, int(tp.score or 1)))}: {actor}")
             tasks += 1
     lines.append("```")
     if tasks == 0:
