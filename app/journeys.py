@@ -179,8 +179,10 @@ class Journeys:
 
         Called periodically by every channel, so it also tidies up old event ids."""
         from store.living_repo import utcnow
+        from store.repository import PROCESSED_EVENTS_KEPT
 
         self.store.prune_processed_events()
+        self.team.sharing.prune(utcnow() - PROCESSED_EVENTS_KEPT)  # teammates' button re-deliveries, likewise
         due = self.store.claim_due_reminders(channel, now or utcnow(), rhythm_steps(), owner=owner, workspace=workspace)
         return [
             Reminder(owner=OwnerKey(d.channel, d.workspace, d.user_id), text=prompts.say(d.lang, "messages", "review.reminder", title=d.title), claim=d)

@@ -12,6 +12,7 @@ Access rules, enforced here and not only in the adapter:
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable, TypeVar
 
 from sqlalchemy import Engine, delete, select
@@ -37,6 +38,9 @@ class Sharing:
     def _tx(self, work: Callable[[Session], T]) -> T:
         with self.sessions.begin() as session:
             return work(session)
+
+    def prune(self, cutoff: datetime) -> int:
+        return self._tx(lambda session: prune_contribution_keys(session, cutoff))
 
     # -- owner side ----------------------------------------------------------
     def share(self, owner: OwnerKey, journey_id: int, channel_id: str) -> tuple[ShareRecord, bool]:
@@ -130,11 +134,13 @@ class Sharing:
         ShareDenied when the share is gone or is not the one this record describes."""
         touchpoint = touchpoint[:TOUCHPOINT_CHARS]
 
+        key = contribution_key(OwnerKey(share.platform, share.workspace, user_id), dedup_key) if dedup_key is not None else None
+
         def work(session: Session) -> bool:
-            if dedup_key is not None:
-                if session.get(ProcessedContribution, dedup_key) is not None:
+            if key is not None:
+                if session.get(ProcessedContribution, key) is not None:
                     return False
-                session.add(ProcessedContribution(key=dedup_key))
+                session.add(ProcessedContribution(key=key))
             stored = session.get(JourneyShare, share.id)
             if stored is None or (stored.journey_id, stored.platform, stored.workspace) != (share.journey_id, share.platform, share.workspace):
                 raise ShareDenied(share.id)
@@ -203,12 +209,25 @@ def _record(share: JourneyShare, owner: Owner, journey: Journey) -> ShareRecord:
     )
 
 
+def contribution_key(who: OwnerKey, dedup_key: str) -> str:
+    """A contribution event's dedup key, prefixed with who made it, so /forget can take their keys too."""
+    return f"{who.channel}:{who.workspace}:{who.user_id}|{dedup_key}"[:200]
+
+
 def delete_contributions(session: Session, who: OwnerKey) -> int:
-    """What this person contributed to other people's journeys, deleted; how many rows went."""
+    """What this person contributed to other people's journeys, and the keys of their contribution events, deleted;
+    how many contributions went."""
     result = session.execute(
         delete(Contribution).where(Contribution.platform == who.channel, Contribution.workspace == who.workspace, Contribution.user_id == who.user_id)
     )
+    prefix = contribution_key(who, "")
+    session.execute(delete(ProcessedContribution).where(ProcessedContribution.key.startswith(prefix, autoescape=True)))
     return int(result.rowcount or 0)
+
+
+def prune_contribution_keys(session: Session, cutoff: datetime) -> int:
+    """Keys of contribution events older than `cutoff`: a platform re-delivers within minutes, never days later."""
+    return int(session.execute(delete(ProcessedContribution).where(ProcessedContribution.created_at < cutoff)).rowcount or 0)
 
 
 def forget_owner(session: Session, who: OwnerKey) -> None:
