@@ -40,14 +40,13 @@ def register(app: AsyncApp, journeys: SlackJourneys) -> None:
     async def journey_command(ack: Any, command: dict[str, Any], client: AsyncWebClient, respond: Respond) -> None:
         await ack()  # within Slack's 3 seconds, before any database or LLM work
         owner = journeys.owner(command["team_id"], command["user_id"])
-        channel = command.get("channel_id", "")
-        journeys.remember_dm(owner, channel)
+        channel = command.get("channel_id", "")  # may be a DM between two people: never taken for the bot's DM
         sub, arg = parse(command.get("text", ""))
         journeys.spawn_for(owner, journeys.guarded(client, owner, channel, run(journeys, client, owner, channel, sub, arg, respond), respond))
 
 
 async def run(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, sub: str, arg: str, respond: Respond) -> None:
-    in_dm = channel.startswith("D")
+    in_dm = channel == await journeys.dm(client, owner)  # the bot's own DM, not any direct message
     if sub in ("", "start", "new"):
         await start(journeys, client, owner, sub, respond if not in_dm else None)
         return
