@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("telegram", help=_t("telegram"))
     slack = sub.add_parser("slack", help=_t("slack"))
-    slack.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help=_t("port"))
+    slack.add_argument("--port", type=int, default=None, help=_t("port"))  # default: PORT, else 3000
     sub.add_parser("stats", help=_t("stats"))
     return parser
 
@@ -67,19 +67,43 @@ def _owner(user: str | None) -> "OwnerKey":
     return terminal_owner(env)
 
 
-def _journeys() -> "Journeys":
-    from app import Journeys
+class DatabaseUnusable(RuntimeError):
+    """DATABASE_URL names something that cannot be opened as journeybot's database (not an outage)."""
 
-    return Journeys.from_env()
+
+def _journeys() -> "Journeys":
+    from app import Journeys, StoreUnavailable
+
+    try:
+        return Journeys.from_env()
+    except StoreUnavailable:
+        raise
+    except Exception as exc:  # an unknown scheme, a missing driver, a URL that does not parse
+        raise DatabaseUnusable(_error_text(exc)) from exc
 
 
 def _database_url() -> str:
     from app import database_location
+    from handlers import logs
 
-    return database_location()
+    try:
+        return database_location()
+    except Exception:  # a URL that does not even parse: shown with its secrets masked
+        return logs.one_line(os.environ.get("DATABASE_URL", ""))
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command. Whatever stops it — the database down or unusable, a refused token, a taken
+    port, an unexpected error — ends with one line on stderr in the operator's language and a
+    non-zero exit code: never a traceback, never a secret (JOURNEYBOT_LOG_LEVEL=DEBUG logs the
+    traceback, with secrets masked)."""
+    import logging
+
     from handlers import logs
 
     logs.configure()
@@ -93,8 +117,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(command, args)
     except StoreUnavailable as exc:
-        print(_term("store_down", url=_database_url(), error=exc), file=sys.stderr)
+        logs.fail(_term("store_down", url=_database_url(), error=exc))
         return 2
+    except DatabaseUnusable as exc:
+        logs.fail(_t("database_unusable", url=_database_url(), error=exc))
+        return 2
+    except Exception as exc:
+        logging.getLogger("journeybot").debug("journeybot %s failed", command, exc_info=True)
+        logs.fail(_t("failed", command=command, error=_error_text(exc)))
+        return 1
 
 
 def _dispatch(command: str, args: argparse.Namespace) -> int:
@@ -115,7 +146,7 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
     if command == "list":
         return _list(args)
     if command == "telegram":
-        if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        if not os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
             print(_t("missing_token", name="TELEGRAM_BOT_TOKEN"), file=sys.stderr)
             return 2
         from handlers.telegram.app import main as telegram_main
@@ -123,12 +154,19 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         return int(telegram_main(_journeys()) or 0)
     if command == "slack":
         for name in ("SLACK_BOT_TOKEN",) + (() if os.environ.get("SLACK_APP_TOKEN") else ("SLACK_SIGNING_SECRET",)):
-            if not os.environ.get(name):
+            if not os.environ.get(name, "").strip():
                 print(_t("missing_token", name=name), file=sys.stderr)
                 return 2
+        port = args.port
+        if port is None:
+            raw = os.environ.get("PORT", "").strip() or "3000"
+            if not raw.isdigit():
+                print(_t("bad_port", value=raw), file=sys.stderr)
+                return 2
+            port = int(raw)
         from handlers.slack.app import main as slack_main
 
-        return int(slack_main(_journeys(), port=args.port) or 0)
+        return int(slack_main(_journeys(), port=port) or 0)
     if command == "stats":
         return stats()
     raise SystemExit(2)

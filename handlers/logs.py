@@ -10,9 +10,10 @@ Masking happens in three places, so that no path around one of them prints a sec
 
 - `RedactingFormatter`, on every handler `configure()` sets up, masks the whole formatted line:
   the message with its arguments, the traceback (`exc_text`) and the stack (`stack_info`).
-- A log record factory masks each record when it is made (its message with the arguments, its
-  stack, and its traceback text, which every formatter then reuses), so handlers added later by a
-  library or a test (pytest's caplog), or a root logger configured again, get masked records too.
+- A log record factory masks each record when it is made: its message, with the arguments merged
+  in at that moment (a live argument changed later cannot bring a secret back), its stack, and its
+  traceback text, which every formatter then reuses. So handlers added later by a library or a test
+  (pytest's caplog), or a root logger configured again, get masked records too.
 - `sys.excepthook` and `threading.excepthook` mask an uncaught exception's traceback.
 
 The secrets are read from the environment when a record is made (cached until they change), so a
@@ -137,9 +138,10 @@ def redact_record(record: logging.LogRecord, redactor: Redactor) -> logging.LogR
         message = record.getMessage()
     except Exception:  # arguments that do not fit the message: logging reports that when it emits
         return record
-    masked = redactor(message)
-    if masked != message:
-        record.msg, record.args = masked, None
+    # The message is kept as text, arguments merged: an argument is often a live object (a dict the
+    # library fills in afterwards, as python-telegram-bot does with a file's URL and its token), so a
+    # handler that formats the record later (a queue, a memory buffer) would see what was never masked.
+    record.msg, record.args = redactor(message), None
     if record.exc_info and not record.exc_text:
         text = _plain.formatException(record.exc_info)
         masked = redactor(text)

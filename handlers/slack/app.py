@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -18,6 +19,7 @@ import sys
 import threading
 from typing import Any, Callable, Mapping
 
+import aiohttp
 from aiohttp import web
 
 import prompts
@@ -26,6 +28,7 @@ from handlers import logs
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -40,13 +43,23 @@ DRAIN_SECONDS = 25.0  # on shutdown, how long accepted work may still take (Slac
 
 
 class ConfigError(RuntimeError):
-    """A required setting is missing."""
+    """The app cannot start: a setting is missing or wrong, Slack refuses a token or cannot be
+    reached, or the port is taken. `key` names the one-line text in slack.yaml `settings`; the
+    values it shows never include a token."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(self.text(prompts.DEFAULT_LANGUAGE))
+
+    def text(self, lang: str) -> str:
+        return prompts.say(lang, "slack", f"settings.{self.key}", **self.values)
 
 
 def web_client(env: Mapping[str, str]) -> AsyncWebClient:
     token = env.get("SLACK_BOT_TOKEN", "").strip()
     if not token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set")
+        raise ConfigError("missing", name="SLACK_BOT_TOKEN")
     kwargs: dict[str, Any] = {"token": token}
     base_url = env.get("SLACK_API_URL", "").strip()
     if base_url:
@@ -62,7 +75,7 @@ def build_app(journeys: Journeys | None = None, env: Mapping[str, str] | None = 
     socket_mode = bool(env.get("SLACK_APP_TOKEN", "").strip())
     secret = env.get("SLACK_SIGNING_SECRET", "").strip()
     if not secret and not socket_mode:
-        raise ConfigError("SLACK_SIGNING_SECRET is not set (or set SLACK_APP_TOKEN for Socket Mode)")
+        raise ConfigError("missing_secret")
     client = web_client(env)
     adapter = SlackJourneys(journeys or Journeys.from_env(env))
     app = AsyncApp(signing_secret=secret or None, client=client, process_before_response=False)
@@ -162,20 +175,82 @@ def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, journeys
             adapter.app.close()  # made here, closed here; a caller's Journeys is the caller's to close
 
 
+TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"})
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    try:
+        return float(raw) if raw else float(default)
+    except ValueError:
+        raise ConfigError("bad_number", name=name, value=raw) from None
+
+
+async def check_tokens(client: AsyncWebClient, app_token: str = "") -> None:
+    """auth.test with the bot token (and, for Socket Mode, apps.connections.open with the app-level
+    token) before anything starts: a refused token or an unreachable Web API becomes a ConfigError.
+    Bolt would otherwise find out only at the first request from Slack, and Socket Mode would retry
+    a refused app-level token for ever."""
+    name = "SLACK_BOT_TOKEN"
+    try:
+        await client.auth_test()
+        if app_token:
+            name = "SLACK_APP_TOKEN"
+            await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        raise _api_error(exc, name) from None
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        raise ConfigError("unreachable", url=client.base_url, error=str(exc) or type(exc).__name__) from None
+
+
+def _api_error(exc: SlackApiError, name: str) -> ConfigError:
+    error = str(exc.response.get("error") if exc.response is not None else "") or "unknown_error"
+    if error in TOKEN_ERRORS:
+        return ConfigError("token_rejected", name=name, error=error)
+    return ConfigError("api_error", error=error)
+
+
+def preflight(env: Mapping[str, str] | None = None) -> None:
+    """What can be checked before the app starts: the settings and the bot token."""
+    env = os.environ if env is None else env
+    _number(env, "JOURNEYBOT_REMINDER_INTERVAL", 60)
+    if not env.get("SLACK_SIGNING_SECRET", "").strip() and not env.get("SLACK_APP_TOKEN", "").strip():
+        raise ConfigError("missing_secret")
+    loop = asyncio.new_event_loop()  # its own loop: the server or Socket Mode makes theirs
+    try:
+        loop.run_until_complete(check_tokens(web_client(env), env.get("SLACK_APP_TOKEN", "").strip()))
+    finally:
+        loop.close()
+
+
 def main(journeys: Journeys | None = None, *, port: int | None = None, argv: list[str] | None = None) -> int:
     """Entry point of `journeybot slack` (handlers/cli.py passes the application layer and --port)
-    and of `python -m handlers.slack [--port N]`."""
-    if port is None:
-        lang = prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
-        parser = argparse.ArgumentParser(prog="journeybot slack", description=prompts.say(lang, "cli", "slack"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)), help=prompts.say(lang, "cli", "port"))
-        port = parser.parse_args(argv).port
+    and of `python -m handlers.slack [--port N]`. Returns an exit code: 2, after one line in the
+    operator's language (JOURNEYBOT_LANG, LANG) on stderr, when the app cannot start; never a
+    traceback, never a token."""
+    lang = prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
     if not logging.getLogger().handlers:
         logs.configure("INFO")
     try:
-        run(port=port, journeys=journeys)
+        if port is None:
+            parser = argparse.ArgumentParser(prog="journeybot slack", description=prompts.say(lang, "cli", "slack"))
+            parser.add_argument("--port", type=int, default=None, help=prompts.say(lang, "cli", "port"))
+            port = parser.parse_args(argv).port
+            if port is None:
+                port = int(_number(os.environ, "PORT", DEFAULT_PORT))
+        preflight()
+        try:
+            run(port=port, journeys=journeys)
+        except SlackApiError as exc:  # Socket Mode, refused after the check
+            raise _api_error(exc, "SLACK_APP_TOKEN") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError("port_in_use", port=port) from None
+            if exc.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
+                raise ConfigError("cannot_listen", port=port, error=exc.strerror or exc) from None
+            raise
     except ConfigError as exc:
-        log.error("%s", exc)
+        logs.fail(exc.text(lang))
         return 2
     finally:
         if journeys is not None:
