@@ -69,7 +69,8 @@ def context(tx: TurnTx, state: engine.State, event: Event, given: TurnInput) -> 
     wanted = engine.needs(state, event)
     journeys = [engine.JourneyRef(id=j.id, title=j.title, answered=j.answered, total=j.total) for j in tx.journeys()] if "journeys" in wanted else []
     todos = [TodoRef(id=t.id, kind=t.kind, title=t.title, status=t.status) for t in tx.todos(state.journey_id)] if "todos" in wanted else []
-    return engine.Context(flow=given.flow, lang_hint=given.lang_hint, journeys=journeys, todos=todos)
+    imports = frozenset(tx.survey_imports(state.journey_id)) if "imports" in wanted and state.journey_id is not None else frozenset()
+    return engine.Context(flow=given.flow, lang_hint=given.lang_hint, journeys=journeys, todos=todos, imports=imports)
 
 
 def run_turn(tx: TurnTx, given: TurnInput) -> list[Reply]:
@@ -132,4 +133,4 @@ def _apply(tx: TurnTx, journey_id: int, effects: list[Effect], answers: dict[str
         elif isinstance(effect, SetTodoStatus):
             tx.set_todo_status(journey_id, effect.todo_id, effect.status)
         elif isinstance(effect, AddSurveyAnswers):
-            tx.add_survey_answers(journey_id, [(dict(row.scores), row.comment) for row in effect.rows])
+            tx.add_survey_answers(journey_id, [(dict(row.scores), row.comment) for row in effect.rows], key=effect.key)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -114,11 +116,49 @@ def survey_text(journey: JourneyView, questions: list[SurveyQuestion]) -> str:
     return "\n".join(lines)
 
 
+MAX_ROWS = 2_000  # customers in one import; more is refused as a whole, with a message
+MAX_BYTES = 1_000_000  # the text of one import in UTF-8 (a CSV file has the same limit)
+SEPARATORS = (",", ";", "\t")  # comma; semicolon (Dutch and other European Excel); tab (pasted from a sheet)
+SNIFF_LINES = 5
+
+
+class SurveyTooLarge(SurveyError):
+    """More than MAX_ROWS customers or MAX_BYTES of text: nothing of it is taken."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(0, problem, max_rows=str(MAX_ROWS), max_size=f"{MAX_BYTES / 1_000_000:g} MB")
+
+
+def _is_score(cell: str) -> bool:
+    cell = cell.strip()
+    return cell.isdigit() and 1 <= int(cell) <= 5
+
+
+def separator_of(lines: list[str]) -> str:
+    """The separator the first lines use: the one that splits them into the most scores from 1 to 5
+    (a comment may hold another one: `4;Slow, rude` is two cells), a comma on a tie."""
+
+    def scores(separator: str) -> int:
+        try:
+            reader = csv.reader(lines[:SNIFF_LINES], delimiter=separator, skipinitialspace=True)
+            return sum(_is_score(cell) for row in reader for cell in row)
+        except csv.Error:
+            return -1
+
+    return max(SEPARATORS, key=lambda s: (scores(s), -SEPARATORS.index(s)))
+
+
 def parse_rows(text: str, questions: list[SurveyQuestion]) -> list[SurveyRow]:
-    """One row per customer: scores in question order, then an optional comment. A header row is skipped."""
+    """One row per customer: scores in question order, then an optional comment. A header row is skipped.
+
+    Cells are separated by commas, semicolons or tabs, whichever the first lines use; a byte-order
+    mark is ignored. More than MAX_ROWS customers or MAX_BYTES of text raise SurveyTooLarge."""
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise SurveyTooLarge("too_large")
     rows: list[SurveyRow] = []
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    reader = csv.reader(io.StringIO(normalised, newline=""), skipinitialspace=True)
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").lstrip("\ufeff")
+    sample = [line for line in normalised.split("\n", 50)[:50] if line.strip()]
+    reader = csv.reader(io.StringIO(normalised, newline=""), delimiter=separator_of(sample), skipinitialspace=True)
     number = 0
     while True:
         number += 1
@@ -133,6 +173,8 @@ def parse_rows(text: str, questions: list[SurveyQuestion]) -> list[SurveyRow]:
             continue
         if number == 1 and cells[0] and not cells[0].isdigit():
             continue  # a header row
+        if len(rows) == MAX_ROWS:
+            raise SurveyTooLarge("too_many_rows")
         scores: dict[str, int] = {}
         comment_cells: list[str] = []
         for index, cell in enumerate(cells):
@@ -153,6 +195,14 @@ def parse_rows(text: str, questions: list[SurveyQuestion]) -> list[SurveyRow]:
             raise SurveyError(number, "empty")
         rows.append(SurveyRow(scores=scores, comment=", ".join(c for c in comment_cells if c)))
     return rows
+
+
+def import_key(rows: list[SurveyRow]) -> str:
+    """What identifies one import: the sha256 of its rows as parsed, in any order. The same answers
+    sent again (as a file, or pasted; with commas or semicolons; with or without a byte-order mark
+    or a header row) have the same key."""
+    canonical = sorted([sorted(row.scores.items()), row.comment] for row in rows)
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def compare(journey: JourneyView) -> list[CustomerCheck]:

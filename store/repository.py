@@ -211,11 +211,13 @@ class Store:
         self.write(lambda session: forget_owner(session, key))
 
     def prune_processed_events(self, older_than: timedelta = PROCESSED_EVENTS_KEPT) -> int:
-        """Forget platform event ids long after any re-delivery could come (Telegram keeps updates 24 h)."""
+        """Forget platform event ids long after any re-delivery could come (Telegram keeps updates 24 h).
+        The keys of survey imports (`survey:…`, a few per journey) stay, so an import is taken once."""
         cutoff = living_repo.utcnow() - older_than
 
         def work(session: Session) -> int:
-            return int(session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff)).rowcount or 0)
+            old = delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff, ~ProcessedEvent.key.startswith("survey:"))
+            return int(session.execute(old).rowcount or 0)
 
         return self.write(work)
 

@@ -326,7 +326,9 @@ def test_survey_results_become_typed_answers():
     survey = say(state, "/survey")
     assert survey.replies[0].data["survey"] == ["only", "_overall"]
     saved = say(state, "/results Only,Total,Comment\n2,3,Too slow\n4,,")
-    assert saved.effects == [AddSurveyAnswers((SurveyAnswer({"only": 2, "_overall": 3}, "Too slow"), SurveyAnswer({"only": 4}, "")))]
+    [effect] = saved.effects
+    assert effect == AddSurveyAnswers((SurveyAnswer({"only": 2, "_overall": 3}, "Too slow"), SurveyAnswer({"only": 4}, "")), key=effect.key)
+    assert effect.key and len(effect.key) == 64, "the import's sha256, so the same answers are stored once"
     ask = say(state, "/results")
     assert ask.replies[-1].step == "meta.survey" and ask.state.pending == "survey"
     bad = say(ask.state, "9")

@@ -20,7 +20,7 @@ from bot.journey import title_of
 from bot.replies import Option
 from bot.vocabulary import FORGET_STEP, KEEP, LANGUAGE_STEP, SHOW
 
-CONTEXT_LISTS = frozenset({"journeys", "todos"})
+CONTEXT_LISTS = frozenset({"journeys", "todos", "imports"})
 FINISHED = "(finished)"  # State.resume of an owner who went back from a complete journey: no step, so the end again
 
 Handler = Callable[[Turn, str], None]  # (turn, the command's argument)

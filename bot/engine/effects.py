@@ -49,6 +49,7 @@ class SurveyAnswer:
 @dataclass(frozen=True)
 class AddSurveyAnswers:
     rows: tuple[SurveyAnswer, ...]
+    key: str | None = None  # what identifies the import (bot.survey.import_key): stored with it, so it is taken once
 
 
 Effect = Union[NewJourney, OpenJourney, ForgetOwner, JourneyCompleted, SaveVersion, SetTodoStatus, AddSurveyAnswers]

@@ -11,7 +11,7 @@ from bot.engine.questions import error, open_question, parsed, show_question
 from bot.engine.turn import Turn
 from bot.journey import JourneyView, build_view
 from bot.replies import Option
-from bot.survey import SurveyError, parse_rows, survey_questions, survey_text
+from bot.survey import SurveyError, SurveyTooLarge, import_key, parse_rows, survey_questions, survey_text
 from bot.vocabulary import INVALID, KEEP, REVIEW_PREFIX, SURVEY_STEP, TASK_STATUSES, TodoRef, matches_word
 
 def view(turn: Turn) -> JourneyView:
@@ -186,7 +186,7 @@ def survey_command(turn: Turn, arg: str) -> None:
     show_question(turn)
 
 
-@command("results")
+@command("results", needs={"imports"})
 def results_command(turn: Turn, arg: str) -> None:
     if turn.state.journey_id is None or not turn.state.answers:
         error(turn, "empty_journey")
@@ -208,6 +208,10 @@ def answer_results(turn: Turn, raw: str, is_choice: bool) -> None:
     turn.state.pending = None
     try:
         rows = parse_rows(raw, questions)
+    except SurveyTooLarge as exc:
+        turn.say("error", turn.msg(f"survey.{exc.problem}", **exc.values))
+        show_question(turn)
+        return
     except SurveyError as exc:
         problem = turn.msg(f"survey.problems.{exc.problem}", **exc.values)
         turn.say("error", turn.msg("survey.bad_row", line=exc.line, problem=problem))
@@ -219,10 +223,15 @@ def answer_results(turn: Turn, raw: str, is_choice: bool) -> None:
         turn.state.pending = "survey"
         show_question(turn)
         return
-    turn.effect(AddSurveyAnswers(tuple(SurveyAnswer(scores=r.scores, comment=r.comment) for r in rows)))
+    key = import_key(rows)
+    if key in turn.ctx.imports:  # a re-sent file, a replayed /results: these answers are stored already
+        turn.say("info", turn.msg("survey.already_saved", count=len(rows)), data={"survey_saved": 0})
+        show_question(turn)
+        return
+    turn.effect(AddSurveyAnswers(tuple(SurveyAnswer(scores=r.scores, comment=r.comment) for r in rows), key=key))
     turn.say("info", turn.msg("survey.saved", count=len(rows)), data={"survey_saved": len(rows)})
     show_question(turn)
 
 
 open_question("review", ask=ask_review, answer=answer_review, button_step=review_button_step, needs={"todos"})
-open_question("survey", ask=ask_results, answer=answer_results)
+open_question("survey", ask=ask_results, answer=answer_results, needs={"imports"})

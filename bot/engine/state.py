@@ -72,6 +72,7 @@ class Context:
     lang_hint: str | None = None  # the platform's idea of the owner's language (Telegram language_code)
     journeys: Sequence[JourneyRef] = ()
     todos: Sequence[TodoRef] = ()
+    imports: frozenset[str] = frozenset()  # keys of the survey imports already stored for the journey
 
 
 @dataclass
