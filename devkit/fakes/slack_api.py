@@ -167,6 +167,9 @@ def check_blocks(blocks: list[dict[str, Any]]) -> str | None:
     return None
 
 
+LOGIN_PAGE = "<!DOCTYPE html>\n<html lang=\"en-US\"><head><title>Slack</title></head><body>Sign in to your workspace</body></html>\n"
+
+
 class FakeSlack:
     """A Slack Web API double. `async with FakeSlack() as slack:`."""
 
@@ -189,6 +192,7 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.uploads: dict[str, Upload] = {}
         self.user_files: dict[str, bytes] = {}
+        self.files_readable = True  # False: an app without files:read, which Slack answers with its HTML login page (200)
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.users: dict[str, dict[str, Any]] = {}
         self.members: dict[str, list[str]] = {}
@@ -255,6 +259,8 @@ class FakeSlack:
         # Slack serves private files only to a request carrying the bot token
         if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
             raise web.HTTPForbidden()
+        if not self.files_readable:
+            return web.Response(text=LOGIN_PAGE, content_type="text/html")
         data = self.user_files.get(request.match_info["file_id"])
         if data is None:
             raise web.HTTPNotFound()

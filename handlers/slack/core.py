@@ -22,7 +22,16 @@ from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from bot.events import Event
 from bot.replies import Reply
 from handlers.kit import OwnerQueue, ReminderLoop
-from handlers.kit.intake import MAX_CSV_BYTES, FileRejected, FileTooLarge, accept_csv, decode_text, read_limited
+from handlers.kit.intake import (
+    MAX_CSV_BYTES,
+    FileRejected,
+    accept_csv,
+    check_response,
+    decode_text,
+    declared_size,
+    looks_like_html,
+    read_limited,
+)
 from handlers.slack import render
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -33,6 +42,7 @@ PLATFORM = "slack"
 SLACK_FILE_HOSTS = ("files.slack.com",)  # where Slack serves files users shared (url_private)
 SLACK_EDGE_DOMAINS = (".slack.com", ".slack-edge.com")  # where it may redirect such a download
 MAX_REDIRECTS = 3
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
 Respond = Callable[..., Awaitable[Any]]
 Target = Callable[[Outgoing], Awaitable[str]]
 
@@ -94,13 +104,16 @@ class SlackJourneys:
     # -- files owners send ----------------------------------------------------------------
     async def read_csv(self, client: AsyncWebClient, file: dict[str, Any]) -> str:
         """The text of a CSV file a user shared with the bot. FileRejected when it is not a CSV, is
-        larger than the limit (declared or actually sent), is not on Slack's file host or cannot be read."""
-        accept_csv(file.get("name"), file.get("mimetype"), _size(file.get("size")))
+        larger than the limit (declared or actually sent), is not on Slack's file host, comes back as
+        an HTML page (Slack's answer when the app lacks `files:read`) or cannot be read.
+
+        A missing or unreadable `size` is unknown, not small: the download is capped all the same."""
+        accept_csv(file.get("name"), file.get("mimetype"), declared_size(file.get("size")))
         url = str(file.get("url_private_download") or file.get("url_private") or "")
         if not self.from_slack(client, url):
             raise FileRejected("elsewhere")  # the bot token goes to Slack only
         headers = {"Authorization": f"Bearer {client.token}"}
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as session:
             for _ in range(MAX_REDIRECTS + 1):
                 async with session.get(url, headers=headers, allow_redirects=False) as response:
                     if response.status in (301, 302, 303, 307, 308):
@@ -110,11 +123,11 @@ class SlackJourneys:
                             raise FileRejected("elsewhere")
                         headers = headers if urlsplit(url).hostname == urlsplit(str(response.url)).hostname else {}
                         continue
-                    if response.status != 200:
-                        raise FileRejected("failed")
-                    if response.content_length is not None and response.content_length > MAX_CSV_BYTES:
-                        raise FileTooLarge()
-                    return decode_text(await read_limited(_chunks(response.content), MAX_CSV_BYTES))
+                    check_response(response.status, response.headers.get("Content-Type"), response.content_length, MAX_CSV_BYTES)
+                    data = await read_limited(_chunks(response.content), MAX_CSV_BYTES)
+                    if looks_like_html(data):  # a login page, whatever type it was sent as
+                        raise FileRejected("login_page")
+                    return decode_text(data)
         raise FileRejected("failed")
 
     @staticmethod
@@ -318,13 +331,6 @@ def _on_slack_edge(url: str) -> bool:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     return parts.scheme == "https" and any(host.endswith(domain) for domain in SLACK_EDGE_DOMAINS)
-
-
-def _size(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 async def _chunks(content: aiohttp.StreamReader, size: int = 64 * 1024) -> AsyncIterator[bytes]:
