@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from app import Journeys, OwnerKey
-from handlers.slack.app import PATH, build_app
+from handlers.slack.app import PATH, build_app, web_app
 from handlers.slack.core import SlackJourneys
 from store.repository import Store
 from devkit.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, Call, FakeSlack, SlackSigner, buttons_of
@@ -118,7 +118,7 @@ async def start_harness(tmp_path: Any, *, journeys: Journeys | None = None) -> t
     }
     journeys = journeys or Journeys(Store.open(env["DATABASE_URL"]), today=lambda: TODAY)
     app, adapter = build_app(journeys, env)
-    runner = web.AppRunner(app.web_app(path=PATH), access_log=None)
+    runner = web.AppRunner(web_app(app, SIGNING_SECRET), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

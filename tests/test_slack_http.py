@@ -1,13 +1,17 @@
-"""Slack's HTTP contract: signed requests only, acknowledgement within 3 seconds, retries recorded once."""
+"""Slack's HTTP contract: signed requests only, checked before the body is parsed; malformed ones refused
+with a 4xx, never a 500; acknowledgement within 3 seconds, retries recorded once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
 from store.models import AnswerLog, ProcessedEvent
+from devkit.fakes.slack_api import SIGNING_SECRET, sign
 from tests.slack_harness import Harness, start_harness, step_of, stop_harness
 
 
@@ -172,3 +176,52 @@ async def test_rate_limited_posts_are_retried(h: Harness) -> None:
     assert step_of(question) == "business.name"
     refused = [c for c in h.slack.calls_of("chat.postMessage") if c.response and c.response.get("error") == "ratelimited"]
     assert len(refused) == 1
+
+
+async def test_malformed_requests_get_4xx_never_500_and_no_traceback(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    """Malformed bodies and headers are refused before any parsing where the signature allows it: 401
+    unsigned, 400 signed but unreadable, 413 over 1 MB; never a 500, never an ERROR in the logs."""
+    caplog.set_level(logging.DEBUG)
+    now = str(int(time.time()))
+    form, as_json = "application/x-www-form-urlencoded", "application/json"
+
+    async def raw(body: bytes, content_type: str, headers: dict[str, str]) -> int:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(h.url, data=body, headers={"Content-Type": content_type, **headers}) as resp:
+                return resp.status
+
+    def signed(body: bytes, timestamp: str = now) -> dict[str, str]:
+        return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": sign(SIGNING_SECRET, timestamp, body)}
+
+    bodies = [
+        (b"payload=notjson", form),
+        (b"payload=%5B1%2C2%5D", form),  # payload=[1,2]
+        (b"[1, 2, 3]", as_json),
+        (b'"just a string"', as_json),
+        (b'{"type": "event_callback", "event"', as_json),
+        (b"\xff\xfe\x00{", as_json),
+        (b'{"type": "event_callback", "event": "x"}', as_json),
+        (b'{"type": "block_actions", "actions": [1], "user": {"id": "U1"}}', as_json),
+    ]
+    cases: list[tuple[str, bytes, str, dict[str, str], int]] = []
+    for body, kind in bodies:
+        cases += [
+            ("signed", body, kind, signed(body), 400),
+            ("unsigned", body, kind, {}, 401),
+            ("wrong signature", body, kind, signed(body + b" "), 401),
+            ("timestamp not a number", body, kind, {**signed(body), "X-Slack-Request-Timestamp": "12:00"}, 401),
+            ("timestamp signed but not a number", body, kind, signed(body, "soon"), 401),
+            ("signature only", body, kind, {"X-Slack-Signature": signed(body)["X-Slack-Signature"]}, 401),
+        ]
+    huge = b"payload=" + b"x" * 3_000_000
+    cases += [
+        ("huge, unsigned", huge, form, {}, 401),
+        ("huge, signed", huge, form, signed(huge), 413),
+    ]
+    got = [(name, body[:30], await raw(body, kind, headers)) for name, body, kind, headers, _ in cases]
+    assert [g[2] for g in got] == [c[4] for c in cases], [g for g, c in zip(got, cases) if g[2] != c[4]]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors]
+    await asyncio.sleep(0.2)
+    assert not h.slack.calls_of("chat.postMessage", "conversations.open")
+    assert (await h.signer.command("U1", "help")).status == 200  # and real requests still work

@@ -1,5 +1,8 @@
 """`journeybot slack`: the slack-bolt AsyncApp, in HTTP mode (default) or Socket Mode.
 
+In HTTP mode, requests pass `SlackRequests` first: headers, size and signature are checked before
+the body is parsed, and a malformed request gets a 4xx, never a 500 or a traceback.
+
 Environment:
   SLACK_BOT_TOKEN       the bot token (xoxb-...), required
   SLACK_SIGNING_SECRET  verifies that HTTP requests come from Slack (HTTP mode)
@@ -12,11 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import hashlib
+import hmac
 import logging
 import os
 import signal
 import sys
 import threading
+import time
 from typing import Any, Callable, Mapping
 
 import aiohttp
@@ -26,7 +32,10 @@ import prompts
 from app import Journeys
 from handlers import logs
 
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -40,6 +49,8 @@ PATH = "/slack/events"
 DEFAULT_PORT = 3000
 REMINDERS = web.AppKey("reminders", asyncio.Task)
 DRAIN_SECONDS = 25.0  # on shutdown, how long accepted work may still take (Slack was already told "ok")
+MAX_BODY = 1_000_000  # bytes of one request from Slack; its largest payloads are far smaller
+MAX_CLOCK_SKEW = 300  # seconds: an older signed request is a replay (Slack's own rule)
 
 
 class ConfigError(RuntimeError):
@@ -95,6 +106,88 @@ async def same_workspace(context: Any, next: Any) -> Any:  # noqa: A002 - Bolt's
             log.warning("ignored a request from workspace %s (installed in %s)", team, result.team_id)
             return BoltResponse(status=200, body="")
     return await next()
+
+
+class SlackRequests:
+    """The HTTP endpoint in front of Bolt: cheap checks first, so a request that is not from Slack
+    costs neither memory nor a traceback.
+
+    In this order: the signature headers must be there and the timestamp a recent number (else 401,
+    the body unread); the body must be at most MAX_BODY (else 413, a declared larger one unread);
+    the signature must match the body (else 401); only then is the body parsed, and one that is not
+    a form or a JSON object with the outline Bolt reads, or whose `payload=` is not JSON, gets 400.
+    Nothing of it reaches the log above INFO. Bolt checks the signature again, as always."""
+
+    def __init__(self, app: AsyncApp, signing_secret: str, *, max_body: int = MAX_BODY) -> None:
+        self.app = app
+        self.secret = signing_secret.encode("utf-8")
+        self.max_body = max_body
+
+    def signed(self, body: bytes, timestamp: str, signature: str) -> bool:
+        """Slack's v0 signature over the raw bytes (a body that is no UTF-8 is simply unsigned)."""
+        expected = "v0=" + hmac.new(self.secret, b"v0:" + timestamp.encode("ascii") + b":" + body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace"))
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "").strip()
+        signature = request.headers.get("X-Slack-Signature", "").strip()
+        if not timestamp or not signature:
+            return _refused(401, "no signature")
+        if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
+            return _refused(401, "a timestamp that is not a recent number")
+        if request.content_length is not None and request.content_length > self.max_body:
+            return _refused(413, "a body over the limit")
+        body = bytearray()
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            body += chunk
+            if len(body) > self.max_body:
+                return _refused(413, "a body over the limit")
+        if not self.signed(bytes(body), timestamp, signature):
+            return _refused(401, "a wrong signature")
+        try:
+            text = body.decode("utf-8")
+            _check_shape(parse_body(text, request.content_type))
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        except Exception as exc:  # malformed, though signed: Slack never sends this
+            return _refused(400, f"a body that cannot be read ({type(exc).__name__})")
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+
+_OBJECTS = ("event", "container", "message", "view", "state")  # always JSON objects where Slack sends them
+_OBJECT_LISTS = ("actions", "authorizations")
+_IDS = ("team", "user", "channel", "enterprise")  # an object or an id, by payload type
+
+
+def _check_shape(body: Any) -> None:
+    """ValueError unless the payload has the outline Bolt reads without looking: an object, with
+    objects, lists of objects and ids where Slack puts them."""
+    if not isinstance(body, dict):
+        raise ValueError("not an object")
+    for name in _OBJECTS:
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            raise ValueError(name)
+    for name in _OBJECT_LISTS:
+        value = body.get(name)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            raise ValueError(name)
+    for name in _IDS:
+        if body.get(name) is not None and not isinstance(body[name], (dict, str)):
+            raise ValueError(name)
+
+
+def _refused(status: int, why: str) -> web.Response:
+    log.info("refused a request on %s with %d: %s", PATH, status, why)
+    response = web.Response(status=status, text="")
+    if status == 413:
+        response.force_close()  # the rest of the body is not wanted
+    return response
+
+
+def web_app(app: AsyncApp, signing_secret: str, path: str = PATH) -> web.Application:
+    """The aiohttp application serving Slack's requests at `path` (see SlackRequests)."""
+    web_app = web.Application(client_max_size=MAX_BODY)
+    web_app.router.add_post(path, SlackRequests(app, signing_secret).handle)
+    return web_app
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -169,7 +262,8 @@ def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, journeys
             asyncio.run(socket_mode(app, app_token, adapter, interval))
             return
         log.info("journeybot: Slack over HTTP on port %d, path %s", port, PATH)
-        web.run_app(with_lifecycle(app.web_app(path=PATH, port=port), app, adapter, interval), port=port)
+        secret = env.get("SLACK_SIGNING_SECRET", "").strip()
+        web.run_app(with_lifecycle(web_app(app, secret), app, adapter, interval), port=port)
     finally:
         if journeys is None:
             adapter.app.close()  # made here, closed here; a caller's Journeys is the caller's to close
