@@ -1,8 +1,15 @@
-"""Webhook mode: the secret header is checked on every request; settings from the environment."""
+"""Webhook mode: the secret header is checked on every request, before the body is read, and bodies are
+capped at 1 MB; settings from the environment."""
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
+import os
 import socket
+import threading
+import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -109,3 +116,109 @@ def test_both_languages_have_the_same_telegram_texts() -> None:
 
     assert keys(prompts.load("nl", "telegram")) == keys(prompts.load("en", "telegram"))
     assert keys(prompts.load("nl", "chart")) == keys(prompts.load("en", "chart"))
+
+
+# ---------------------------------------------------------------------------- cheap rejection
+HOOK = "https://bot.example.test/tg/hook"
+BIG = 90 * 1024 * 1024
+
+
+class PeakRss:
+    """The process's resident set size, sampled every few milliseconds in a thread: the peak growth
+    over the size when sampling began."""
+
+    def __init__(self) -> None:
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.base = self.now()
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def now(self) -> int:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * self.page
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.now())
+            time.sleep(0.002)
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.now())
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.base
+
+
+async def _chunks(total: int, size: int = 1024 * 1024) -> Any:
+    chunk = b"x" * size
+    for _ in range(total // size):
+        yield chunk
+
+
+async def _post_big(url: str, headers: dict[str, str], *, declared: bool) -> int | str:
+    """POST BIG bytes, streamed (the client holds one chunk): chunked, or with its Content-Length."""
+    sized = {"Content-Length": str(BIG)} if declared else {}
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, data=_chunks(BIG), headers={"Content-Type": "application/json", **sized, **headers}) as resp:
+                return resp.status
+    except (aiohttp.ClientError, ConnectionError) as exc:  # the server closed the connection on the unread rest
+        return type(exc).__name__
+
+
+@pytest.fixture
+async def webhook_bot(fake_telegram: FakeTelegram, journeys) -> Any:
+    port = free_port()
+    bot = TelegramHarness(fake_telegram, journeys, webhook_url=HOOK, webhook_secret=SECRET, listen="127.0.0.1", port=port)
+    await bot.start()
+    try:
+        yield bot, f"http://127.0.0.1:{port}/tg/hook"
+    finally:
+        await bot.stop()
+
+
+async def _post(url: str, body: bytes, headers: dict[str, str], content_type: str = "application/json") -> int:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=body, headers={"Content-Type": content_type, **headers}) as resp:
+            return resp.status
+
+
+async def test_huge_bodies_with_a_wrong_secret_cost_no_memory(webhook_bot) -> None:
+    bot, url = webhook_bot
+    gc.collect()
+    wrong = [{}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {"X-Telegram-Bot-Api-Secret-Token": SECRET[:-1]}, {}]
+    with PeakRss() as rss:
+        results = await asyncio.gather(*(_post_big(url, headers, declared=i % 2 == 0) for i, headers in enumerate(wrong)))
+    print(f"\nfour concurrent 90 MB POSTs with a wrong or missing secret: peak RSS growth {rss.growth / 2**20:.1f} MB; answers {results}")
+    assert all(r == 403 or isinstance(r, str) for r in results), results
+    assert 403 in results, "the refusal is answered before the connection closes"
+    assert rss.growth < 100 * 2**20, f"peak RSS grew by {rss.growth / 2**20:.0f} MB"
+    # the bot still takes real updates
+    assert await _post(url, json.dumps(dict(command("start"), update_id=77)).encode(), {"X-Telegram-Bot-Api-Secret-Token": SECRET}) == 200
+    await bot.wait_handled(77)
+
+
+async def test_bodies_over_one_megabyte_and_malformed_updates_are_refused(webhook_bot, fake_telegram: FakeTelegram) -> None:
+    bot, url = webhook_bot
+    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    mark = fake_telegram.mark()
+    padded = json.dumps(dict(command("start"), update_id=5, padding="x" * 1_100_000)).encode()
+    assert await _post(url, padded, right) == 413  # declared: refused before reading
+    assert await _post_big(url, right, declared=False) in (413, "ClientOSError", "ServerDisconnectedError")  # chunked: reading stops at 1 MB
+    assert await _post(url, b"{not json", right) == 400
+    assert await _post(url, b"[1, 2, 3]", right) == 400
+    assert await _post(url, b'{"update_id": "seven", "message": 3}', right) == 400
+    assert await _post(url, b"\xff\xfe", right) == 400
+    assert await _post(url, json.dumps(command("start")).encode(), right, content_type="text/plain") == 415
+    assert await _post(url, json.dumps(dict(command("start"), update_id=6)).encode(), right) == 200
+    await bot.wait_handled(6)
+    assert 5 not in bot.handled
+    assert len([c for c in fake_telegram.calls[mark:] if c.method == "sendMessage"]) >= 1

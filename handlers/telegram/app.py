@@ -26,6 +26,7 @@ import logging
 import os
 import errno
 import re
+import signal
 import socket
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Mapping
@@ -55,8 +56,9 @@ from bot.events import same_step as same_step_key
 from bot.replies import Reply
 from handlers import logs
 from handlers.kit import FileRejected, OwnerQueue, ReminderLoop, accept_csv, read_limited
-from handlers.kit.intake import MAX_CSV_BYTES, decode_text
+from handlers.kit.intake import MAX_CSV_BYTES, FileTooLarge, check_response, declared_size, decode_text
 from handlers.telegram import render
+from handlers.telegram.webhook import WebhookServer, serving
 
 log = logging.getLogger(__name__)
 
@@ -576,15 +578,28 @@ def _is_stale(replies: list[Reply]) -> bool:
 
 
 async def _download(bot: Any, file: File, limit: int) -> bytes:
-    """The file's bytes, streamed from the Bot API and never more than `limit` of them held."""
+    """The file's bytes, streamed from the Bot API and never more than `limit` of them held.
+
+    The declared length and type are checked before the body is read (an error page is no file);
+    a missing length is unknown, and the reading stops at the limit whatever was declared."""
     path = file.file_path or ""
     if not path.startswith(("http://", "https://")):  # a local Bot API server in --local mode hands out paths
+        if os.path.isfile(path):
+            return await asyncio.to_thread(_read_local, path, limit)
         return await read_limited(_one(bytes(await file.download_as_bytearray())), limit)
     async with httpx.AsyncClient(timeout=30.0) as client:
         async with client.stream("GET", path) as response:
-            if response.status_code != 200:
-                raise TelegramError(f"file download failed with HTTP {response.status_code}")
+            length = declared_size(response.headers.get("content-length"))
+            check_response(response.status_code, response.headers.get("content-type"), length, limit, html="failed")
             return await read_limited(response.aiter_bytes(), limit)
+
+
+def _read_local(path: str, limit: int) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge()
+    return data
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
@@ -630,17 +645,11 @@ def build_application(journeys: Journeys, settings: TelegramSettings, **kwargs: 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
-def webhook_kwargs(settings: TelegramSettings) -> dict[str, Any]:
-    """Arguments shared by `Application.run_webhook` and `Updater.start_webhook`."""
-    return {
-        "listen": settings.listen,
-        "port": settings.port,
-        "url_path": settings.url_path,
-        "webhook_url": settings.webhook_url,
-        "secret_token": settings.webhook_secret,
-        "drop_pending_updates": settings.drop_pending_updates,
-        "allowed_updates": ALLOWED_UPDATES,
-    }
+def webhook_server(app: Application, settings: TelegramSettings) -> WebhookServer:
+    """journeybot's own webhook server (handlers/telegram/webhook.py), not PTB's: it checks the
+    secret before reading a body and reads at most 1 MB."""
+    assert settings.webhook_secret is not None, "settings.check() requires a secret with a webhook"
+    return WebhookServer(app, listen=settings.listen, port=settings.port, path=settings.url_path, secret=settings.webhook_secret)
 
 
 def polling_kwargs(settings: TelegramSettings) -> dict[str, Any]:
@@ -659,14 +668,19 @@ async def start(app: Application, settings: TelegramSettings) -> None:
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
-    assert app.updater is not None
     if settings.webhook_url:
-        await app.updater.start_webhook(**webhook_kwargs(settings))
+        await webhook_server(app, settings).start(
+            webhook_url=settings.webhook_url, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=settings.drop_pending_updates
+        )
     else:
+        assert app.updater is not None
         await app.updater.start_polling(**polling_kwargs(settings))
 
 
 async def stop(app: Application) -> None:
+    server = serving(app)
+    if server is not None:  # no new updates; those already queued are still handled by app.stop()
+        await server.stop()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
@@ -734,6 +748,26 @@ def preflight(settings: TelegramSettings) -> None:
         loop.close()
 
 
+async def _serve_webhook(app: Application, settings: TelegramSettings) -> None:
+    """Serve the webhook until SIGINT or SIGTERM, then stop as `run_polling` would."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stopping.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            pass
+    try:
+        await start(app, settings)
+        await stopping.wait()
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        await stop(app)
+
+
 def run(journeys: Journeys, settings: TelegramSettings) -> None:
     """Run until interrupted: long polling, or a webhook server when `settings.webhook_url` is set."""
     settings.check()
@@ -741,7 +775,7 @@ def run(journeys: Journeys, settings: TelegramSettings) -> None:
     try:
         if settings.webhook_url:
             log.info("Telegram webhook on %s:%s/%s", settings.listen, settings.port, settings.url_path)
-            app.run_webhook(**webhook_kwargs(settings))
+            asyncio.run(_serve_webhook(app, settings))
         else:
             log.info("Telegram long polling")
             app.run_polling(**polling_kwargs(settings))

@@ -1,0 +1,126 @@
+"""The Telegram webhook server: the secret before the body, and a body of bounded size.
+
+python-telegram-bot's own webhook server (tornado) reads a whole request body, up to 100 MB, before
+it looks at the secret header. This small aiohttp server answers from the headers alone where it
+can: 403 to a missing or wrong `X-Telegram-Bot-Api-Secret-Token` and 413 to a declared length over
+MAX_BODY, without reading the body; it then reads at most MAX_BODY bytes (413 beyond), 400 to what
+is not a JSON update, and puts each update on `application.update_queue`, where the Application's
+update fetcher takes it, exactly as with PTB's server. Telegram's updates are a few kilobytes.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import weakref
+from typing import Sequence
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application, ExtBot
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1_000_000  # bytes of one request
+LINGER = 1.0  # seconds a refused request's body is still drained (and dropped), so the client reads the answer
+SHUTDOWN_TIMEOUT = 5.0
+
+_servers: "weakref.WeakKeyDictionary[Application, WebhookServer]" = weakref.WeakKeyDictionary()
+
+
+class WebhookServer:
+    """Serves `path` on `listen:port` for one Application; `start` also registers the webhook with Telegram."""
+
+    def __init__(
+        self,
+        application: Application,
+        *,
+        listen: str,
+        port: int,
+        path: str,
+        secret: str,
+        max_body: int = MAX_BODY,
+    ) -> None:
+        if not secret:
+            raise ValueError("a webhook needs a secret token")
+        self.application = application
+        self.listen = listen
+        self.port = port
+        self.path = "/" + path.strip("/")
+        self.secret = secret.encode("utf-8")
+        self.max_body = max_body
+        self._runner: web.AppRunner | None = None
+
+    # -- requests -----------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, self.secret):
+            return _refused(403, "a missing or wrong secret")
+        if request.content_length is not None and request.content_length > self.max_body:
+            return _refused(413, "a declared body over the limit")
+        if request.content_type != "application/json":
+            return _refused(415, "a body that is not JSON")
+        body = bytearray()
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            body += chunk
+            if len(body) > self.max_body:
+                return _refused(413, "a body over the limit")
+        bot = self.application.bot
+        try:
+            data = json.loads(bytes(body))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            update = Update.de_json(data, bot)
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, it is not an update
+            return _refused(400, f"a body that is no update ({type(exc).__name__})")
+        if isinstance(bot, ExtBot):
+            bot.insert_callback_data(update)  # arbitrary callback data, as PTB's server does
+        await self.application.update_queue.put(update)
+        return web.Response(status=200)
+
+    # -- life cycle -------------------------------------------------------------------------
+    async def start(self, *, webhook_url: str, allowed_updates: Sequence[str] | None, drop_pending_updates: bool = False) -> None:
+        """Listen first, then tell Telegram where to post (it may post at once)."""
+        app = web.Application(client_max_size=self.max_body)
+        app.router.add_post(self.path, self.handle)
+        if self.path != "/":
+            app.router.add_post(self.path + "/", self.handle)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, lingering_time=LINGER, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.listen, self.port).start()
+            await self.application.bot.set_webhook(
+                url=webhook_url,
+                allowed_updates=allowed_updates,
+                drop_pending_updates=drop_pending_updates,
+                secret_token=self.secret.decode("utf-8"),
+            )
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        _servers[self.application] = self
+        log.info("Telegram webhook listening on %s:%s%s", self.listen, self.port, self.path)
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        _servers.pop(self.application, None)
+        if runner is not None:
+            await runner.cleanup()
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+
+def serving(application: Application) -> WebhookServer | None:
+    """The webhook server started for `application`, if any."""
+    return _servers.get(application)
+
+
+def _refused(status: int, why: str) -> web.Response:
+    log.info("refused a webhook request with %d: %s", status, why)
+    response = web.Response(status=status)
+    response.force_close()  # no keep-alive for a refused client; its unread body is dropped, not read
+    return response
