@@ -13,6 +13,11 @@ client's own `max_retries` is 0 so retries are not stacked. 400/401/403/404/422 
 retried. Every attempt is logged with its number, status and wait; never the API key,
 never the answers or the model's text.
 
+The reply is data: it is cut to `BOUNDS` (at most 8 paragraphs of 600 characters, 10 improvements
+with 3 remedies each, 6 WOW moments, 12 calendar rows; other texts of at most 400 characters, titles,
+names and costs of at most 120) before it is used, and what is dropped is counted in one log line,
+never quoted.
+
 What is sent: the system prompt (`prompts/llm/summary.v1.md` + the language guidance),
 the owner's answers as a JSON document and the coach's findings (improvements, WOW ideas,
 mistakes check, calendar; no dates, no ids, no platform user ids).
@@ -26,7 +31,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from string import Template
 from typing import Any, Awaitable, Callable, Literal, Mapping
@@ -81,6 +86,74 @@ class LLMReport(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How much of a model's reply is used: a huge reply must not become dozens of messages or
+    hundreds of to-dos (every improvement and WOW idea becomes one)."""
+
+    paragraphs: int = 8  # the offline coach writes seven
+    improvements: int = 10
+    actions: int = 3  # remedies per improvement, as the coach gives
+    wow_moments: int = 6
+    calendar: int = 12
+    paragraph: int = 600  # a paragraph of the summary
+    text: int = 400  # a why, an idea, a remedy, a note, a quote (the coach's longest are under 300)
+    title: int = 120  # a title, and a step, stage, touchpoint, channel, cost, date or id
+
+
+BOUNDS = Bounds()
+_SHORT_FIELDS = frozenset({"title", "step", "stage", "touchpoint", "channel", "cost", "when", "ref"})
+
+
+@dataclass
+class _Cuts:
+    """What `bounded` dropped or shortened, counted (never the texts themselves)."""
+
+    dropped: dict[str, int] = field(default_factory=dict)
+    shortened: int = 0
+
+    def drop(self, what: str, items: list[Any], limit: int) -> list[Any]:
+        if len(items) > limit:
+            self.dropped[what] = self.dropped.get(what, 0) + len(items) - limit
+        return items[:limit]
+
+    def text(self, value: str, limit: int) -> str:
+        if len(value) <= limit:
+            return value
+        self.shortened += 1
+        cut = value[: limit - 1]
+        space = cut.rfind(" ")
+        if space >= limit // 2:  # end on a whole word
+            cut = cut[:space]
+        return cut.rstrip() + "…"
+
+    def model(self, item: BaseModel, bounds: Bounds, **lists: list[Any]) -> Any:
+        update: dict[str, Any] = dict(lists)
+        for name in type(item).model_fields:
+            value = getattr(item, name)
+            if isinstance(value, str):
+                update[name] = self.text(value, bounds.title if name in _SHORT_FIELDS else bounds.text)
+        return item.model_copy(update=update)
+
+
+def bounded(written: LLMReport, bounds: Bounds = BOUNDS) -> LLMReport:
+    """The reply within `bounds`: items beyond the limits dropped, long texts cut on a word, and one
+    log line saying how many (without any of the model's text)."""
+    cuts = _Cuts()
+    summary = [cuts.text(p, bounds.paragraph) for p in cuts.drop("paragraphs", [p for p in written.summary if p.strip()], bounds.paragraphs)]
+    improvements = [
+        cuts.model(i, bounds, actions=[cuts.model(a, bounds) for a in cuts.drop("remedies", list(i.actions), bounds.actions)])
+        for i in cuts.drop("improvements", list(written.improvements), bounds.improvements)
+    ]
+    wow = [cuts.model(w, bounds) for w in cuts.drop("WOW moments", list(written.wow_moments), bounds.wow_moments)]
+    calendar = [cuts.model(c, bounds) for c in cuts.drop("calendar rows", list(written.calendar), bounds.calendar)]
+    mistakes = [cuts.model(m, bounds) for m in written.mistakes]
+    if cuts.dropped or cuts.shortened:
+        dropped = ", ".join(f"{n} {what}" for what, n in cuts.dropped.items()) or "nothing"
+        log.warning("llm summary: the reply was over the limits; dropped %s; shortened %d texts", dropped, cuts.shortened)
+    return written.model_copy(update={"summary": summary, "improvements": improvements, "wow_moments": wow, "calendar": calendar, "mistakes": mistakes})
 
 
 class InvalidReply(Exception):
@@ -162,6 +235,7 @@ def prompt_digest() -> str:
     parts = [_prompt_file(f"{PROMPT_VERSION}.md"), _prompt_file("user.v1.md"), _prompt_file("schema.v1.md"), _prompt_file("repair.v1.md")]
     parts += [_prompt_file(f"{lang}.md") for lang in prompts.LANGUAGES]
     parts.append(json.dumps(LLMReport.model_json_schema(), sort_keys=True))
+    parts.append(json.dumps(asdict(BOUNDS), sort_keys=True))  # a cached summary follows the bounds too
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
@@ -271,7 +345,9 @@ def validate_content(content: str | None, mode: Mode) -> LLMReport:
 
 
 def merge(journey: JourneyView, coach: Report, written: LLMReport, model: str) -> Report:
-    """The model's texts on the coach's facts: the mistakes' verdicts, language, dates and open questions stay the coach's."""
+    """The model's texts on the coach's facts: the mistakes' verdicts, language, dates and open questions stay the coach's.
+    The texts are cut to `BOUNDS` first."""
+    written = bounded(written)
     verdicts = {m.number: m for m in coach.mistakes}
     mistakes = []
     for item in sorted(written.mistakes, key=lambda m: m.number):

@@ -444,3 +444,98 @@ def test_the_model_gets_the_remedies_and_keeps_them() -> None:
     kept = keep_actions(coach, [written, other])
     assert kept[0].actions == card.actions and kept[0].title == "Rewritten"
     assert kept[1].actions == []
+
+
+# -- the reply is data: bounded ------------------------------------------------------------
+
+
+PHISH = "https://bakkerij-login.example/verify"
+
+
+def huge_llm_report() -> dict:
+    """A model gone wild: hundreds of cards, endless paragraphs, each with a link."""
+    reply = good_llm_report()
+    card, wow, row = reply["improvements"][0], reply["wow_moments"][0], reply["calendar"][0]
+    long = "Log in at " + PHISH + " to fix it. " + "Very long text. " * 400
+    action = {"do": long, "why": long, "effort": "low", "cost": long}
+    reply["summary"] = [f"Paragraph {n}: {long}" for n in range(40)]
+    reply["improvements"] = [{**card, "title": f"Card {n} " + "t" * 900, "why": long, "actions": [action] * 20} for n in range(200)]
+    reply["wow_moments"] = [{**wow, "idea": f"Idea {n} {long}", "stage": "s" * 500} for n in range(50)]
+    reply["calendar"] = [{**row, "idea": long, "when": "w" * 300} for _ in range(100)]
+    reply["mistakes"] = [{**m, "note": long, "title": "x" * 400} for m in reply["mistakes"]]
+    return reply
+
+
+async def test_a_huge_reply_is_cut_to_the_bounds_with_one_log_line(fake: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.llm_writer import BOUNDS
+
+    caplog.set_level(logging.INFO)
+    fake.push(Reply.json_content(huge_llm_report()))
+    written = await make_writer(fake).write(bakery_view())
+    assert written.fallback is False and written.calls == 1
+    report = written.report
+    assert (len(report.summary), len(report.improvements), len(report.wow_moments), len(report.calendar)) == (8, 10, 6, 12)
+    assert (BOUNDS.paragraphs, BOUNDS.improvements, BOUNDS.wow_moments, BOUNDS.calendar) == (8, 10, 6, 12)
+    assert [i.title.split()[1] for i in report.improvements] == [str(n) for n in range(10)]  # the first ones are kept
+    assert all(len(i.actions) == 3 for i in report.improvements)
+    assert max(len(p) for p in report.summary) <= 600 and all(p.endswith("…") for p in report.summary)
+    texts, titles = [], []
+    for item in [*report.improvements, *report.wow_moments, *report.calendar, *report.mistakes,
+                 *(a for i in report.improvements for a in i.actions)]:
+        for name, value in item:
+            if isinstance(value, str):
+                (titles if name in ("title", "step", "stage", "touchpoint", "channel", "cost", "when", "ref") else texts).append(value)
+    assert max(len(t) for t in texts) <= 400 and max(len(t) for t in titles) <= 120
+    assert all(t.endswith("…") for t in texts if len(t) > 300)
+    cut = [r for r in caplog.records if "over the limits" in r.getMessage()]
+    assert len(cut) == 1, [r.getMessage() for r in caplog.records]
+    message = cut[0].getMessage()
+    assert "dropped 32 paragraphs, 190 improvements, 170 remedies, 44 WOW moments, 88 calendar rows" in message
+    assert "Very long" not in caplog.text and "bakkerij-login" not in caplog.text
+
+
+async def test_a_reply_within_the_bounds_is_left_as_it_is(fake: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    fake.push(Reply.json_content(good_llm_report()))
+    written = await make_writer(fake).write(bakery_view())
+    assert written.report.summary == good_llm_report()["summary"]
+    assert written.report.improvements[0].title == "Make the deposit painless"
+    assert not [r for r in caplog.records if "over the limits" in r.getMessage()]
+
+
+async def test_a_huge_reply_is_a_few_messages_and_a_few_to_dos(fake: FakeOpenAI, tmp_path) -> None:
+    """Through the application: the to-dos synced from the report and the messages of every channel stay small."""
+    from sqlalchemy import select
+
+    from app import Journeys
+    from handlers.slack import render as slack
+    from handlers.telegram import render as telegram
+    from store.models import Journey, Owner
+    from store.repository import OwnerKey, Store
+    from devkit.llm_support import bakery_answers
+
+    store = Store.open(f"sqlite:///{tmp_path / 'journeybot.db'}")
+    try:
+        owner = OwnerKey("terminal", "local", "huge")
+
+        def add(session) -> int:
+            row = Owner(channel=owner.channel, workspace=owner.workspace, user_id=owner.user_id)
+            session.add(row)
+            session.flush()
+            journey = Journey(owner_id=row.id, title="Bakery", lang="en", answers=bakery_answers("en"))
+            session.add(journey)
+            session.flush()
+            return journey.id
+
+        journey_id = store.write(add)
+        journeys = Journeys(store, make_writer(fake), today=lambda: TODAY)
+        fake.push(Reply.json_content(huge_llm_report()))
+        report = await journeys.report(owner, journey_id)
+        assert report.generator == f"llm:{MODEL}"
+        assert len(report.todos) <= 16, len(report.todos)  # 10 improvements + 6 WOW ideas at most
+        # every text at its cap: 18 Telegram messages and one Slack message (a usual report: 3 and 1)
+        assert len(telegram.report_messages(report, "en")) <= 20
+        assert len(slack.paginate(slack.report_blocks("en", report, "Bakery"))) <= 3
+        assert store.write(lambda s: s.scalar(select(Journey.id).where(Journey.id == journey_id))) == journey_id
+    finally:
+        store.close()
