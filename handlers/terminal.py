@@ -1,10 +1,20 @@
-"""The terminal channel: the embedded default, interactive with rich, or line by line with --jsonl."""
+"""The terminal channel: the embedded default, interactive with rich, or line by line with --jsonl.
+
+The terminal prints text and nothing else: owner answers and model output may hold control
+characters, and a terminal obeys them (ESC starts CSI and OSC sequences that change colours, clear
+the screen, set the window title or write the clipboard with OSC 52; BEL rings, backspace and a
+carriage return overwrite what was shown; U+009B is CSI on its own). With rich they are shown as
+symbols (␛ ␇ ␈ ␍; C1 controls as \\x9b); in --jsonl the exact text stays in the JSON, with
+every control character escaped. A line of input that is not valid text in the terminal's
+encoding gets a message and the question again, never a crash.
+"""
 from __future__ import annotations
 
 import asyncio
 import getpass
 import json
 import os
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -23,10 +33,70 @@ if TYPE_CHECKING:  # rich is only loaded for the interactive terminal, not for -
     from rich.console import Console
 
 
-def RichText(*args: Any, **kwargs: Any) -> Any:
+# What a terminal obeys instead of showing: C0 controls but tab and line feed, DEL, the C1 controls,
+# and lone surrogates (undecodable input; no encoder takes them). "\r\n" is a plain line break.
+_UNPRINTABLE = re.compile("\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# What json.dumps(ensure_ascii=False) leaves raw although it is no plain text.
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char[0])
+    if char == "\r\n":
+        return "\n"
+    if code < 0x20:
+        return chr(0x2400 + code)  # the control pictures: ␛ ␇ ␈ ␍ ...
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if code <= 0x9F:
+        return f"\\x{code:02x}"
+    return "\ufffd"
+
+
+def printable(text: str) -> str:
+    """`text` as a terminal shows it rather than obeys it: every control character but tab and line
+    feed as a visible symbol (␛ ␇ ␈ ␍, C1 controls as \\x9b), a lone surrogate as �."""
+    return _UNPRINTABLE.sub(_shown, text)
+
+
+def json_line(obj: Any) -> str:
+    """One JSON line with the exact texts, and no raw control character (json.dumps escapes C0 but
+    leaves DEL, the C1 controls, U+2028/U+2029 and lone surrogates as they are)."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False))
+
+
+def RichText(text: str = "", *args: Any, **kwargs: Any) -> Any:
     from rich.text import Text
 
-    return Text(*args, **kwargs)
+    return Text(printable(text), *args, **kwargs)
+
+
+def _printable_console(**kwargs: Any) -> "Console":
+    """A rich console that renders only printable text: the texts are made printable before they are
+    laid out (RichText), and a render hook makes every rendered segment printable in case one was missed."""
+    from rich.console import Console, RenderHook
+    from rich.segment import Segment
+
+    class Printable:
+        def __init__(self, renderable: Any) -> None:
+            self.renderable = renderable
+
+        def __rich_console__(self, console: Console, options: Any) -> Any:
+            for segment in console.render(self.renderable, options):
+                if segment.control or not _UNPRINTABLE.search(segment.text):
+                    yield segment
+                else:
+                    yield Segment(printable(segment.text), segment.style)
+
+    class OnlyText(RenderHook):
+        def process_renderables(self, renderables: list[Any]) -> list[Any]:
+            return [Printable(r) for r in renderables]
+
+    console = Console(**kwargs)
+    console.push_render_hook(OnlyText())
+    return console
 
 
 def Panel(*args: Any, **kwargs: Any) -> Any:
@@ -35,6 +105,7 @@ def Panel(*args: Any, **kwargs: Any) -> Any:
     return RichPanel(*args, **kwargs)
 
 EXTRA_VALUES = (DONT_KNOW, DONE, KEEP, SKIP)
+_UNREADABLE: Any = "\udcff"  # read_line's answer for a line that is not text (a lone surrogate, as surrogateescape gives)
 
 
 def terminal_owner(env: dict[str, str] | None = None) -> OwnerKey:
@@ -67,9 +138,7 @@ class TerminalChat:
     @property
     def console(self) -> "Console":
         if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(file=self.stdout, highlight=False, force_terminal=None if self.stdout.isatty() else False)
+            self._console = _printable_console(file=self.stdout, highlight=False, force_terminal=None if self.stdout.isatty() else False)
         return self._console
 
     def t(self, key: str, **values: Any) -> str:
@@ -92,13 +161,12 @@ class TerminalChat:
         interactive = self.stdin.isatty() and not self.jsonl
         try:
             while True:
-                if interactive:
-                    line = self.console.input(f"[bold cyan]{self.t('prompt')}›[/] ")
-                else:
-                    raw = self.stdin.readline()
-                    if raw == "":
-                        break
-                    line = raw.rstrip("\r\n")
+                line = self.read_interactive() if interactive else self.read_line()
+                if line is None:
+                    break
+                if _SURROGATE.search(line):
+                    self.unreadable()
+                    continue
                 await self.send(self.event_for(line))
         except (EOFError, KeyboardInterrupt):
             pass
@@ -106,6 +174,44 @@ class TerminalChat:
             self.console.print()
             self.console.print(RichText(self.t("bye"), style="dim"))
         return 0
+
+    # -- reading ------------------------------------------------------------------
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stdin, "encoding", None) or "utf-8"
+
+    def read_interactive(self) -> str:
+        """A line typed at the prompt (rich and the terminal's line editing); EOFError at the end."""
+        try:
+            return self.console.input(f"[bold cyan]{self.t('prompt')}›[/] ")
+        except UnicodeDecodeError:  # a strict decoder (a UTF-8 locale): the bad line is consumed
+            return _UNREADABLE
+
+    def read_line(self) -> str | None:
+        """The next line of piped input, None at the end. Bytes are decoded here, line by line, so one
+        undecodable line is reported and the next ones still read (a strict text reader would fail for
+        good, a lenient one hand over surrogates no database or terminal takes)."""
+        buffer = getattr(self.stdin, "buffer", None)
+        if buffer is None:
+            raw = self.stdin.readline()
+            return None if raw == "" else raw.rstrip("\r\n")
+        data = buffer.readline()
+        if not data:
+            return None
+        try:
+            return data.decode(self.encoding).rstrip("\r\n")
+        except (UnicodeDecodeError, LookupError):
+            return _UNREADABLE
+
+    def unreadable(self) -> None:
+        """A line that is not text: say so in the owner's language (both before one is known), and ask again."""
+        if self.lang_known:
+            text = self.t("unreadable", encoding=self.encoding.upper())
+        else:
+            text = " / ".join(prompts.say(lang, "terminal", "unreadable", encoding=self.encoding.upper()) for lang in ("en", "nl"))
+        self.render(Reply(type="error", text=text, lang=self.lang))
+        if self.question is not None:
+            self.render(self.question)
 
     def event_for(self, line: str) -> Event:
         question = self.question
@@ -164,7 +270,7 @@ class TerminalChat:
         self.render_rich(reply)
 
     def emit(self, obj: dict[str, Any]) -> None:
-        self.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.stdout.write(json_line(obj) + "\n")
         self.stdout.flush()
 
     def render_rich(self, reply: Reply) -> None:
@@ -178,10 +284,10 @@ class TerminalChat:
                 options = list(reply.choices)
             for n, option in enumerate(options, start=1):
                 body.append(f"\n  {n}. ", style="bold")
-                body.append(option.label)
+                body.append(printable(option.label))
             extras = [c.label for c in reply.choices if c.value in EXTRA_VALUES]
             if extras:
-                body.append("\n" + self.t("extras", extras=" · ".join(extras)), style="dim")
+                body.append("\n" + printable(self.t("extras", extras=" · ".join(extras))), style="dim")
             title = self.progress_line(reply)
             self.console.print(Panel(body, title=title, title_align="left", border_style="cyan"))
         elif reply.type == "error":
@@ -201,12 +307,12 @@ class TerminalChat:
             for tp in touchpoints
         }
         body = RichText("\n".join(line for line in reply.text.split("\n") if line not in shown))
-        labels = {str(s.get("value")): str(s.get("label") or s.get("value")) for s in reply.data.get("scale") or ()}
-        width = max(len(str(tp.get("name") or "")) for tp in touchpoints)
+        labels = {str(s.get("value")): printable(str(s.get("label") or s.get("value"))) for s in reply.data.get("scale") or ()}
+        width = max(len(printable(str(tp.get("name") or ""))) for tp in touchpoints)
         for tp in touchpoints:
             value = tp.get("value")
             body.append(f"\n  {tp.get('index')}. ", style="bold")
-            body.append(str(tp.get("name") or "").ljust(width) + "  ")
+            body.append(printable(str(tp.get("name") or "")).ljust(width) + "  ")
             body.append(labels.get(str(value), str(value)) if value is not None else self.t("ratings_unrated"), style="bold" if value is not None else "dim")
         if labels:
             body.append("\n" + self.t("ratings_scale", scale=" · ".join(labels.values())), style="dim")
@@ -214,7 +320,7 @@ class TerminalChat:
         # Done is for buttons: typed numbers record the ratings at once
         extras = [c.label for c in reply.choices if c.value in EXTRA_VALUES and c.value != DONE]
         if extras:
-            body.append("\n" + self.t("extras", extras=" · ".join(extras)), style="dim")
+            body.append("\n" + printable(self.t("extras", extras=" · ".join(extras))), style="dim")
         self.console.print(Panel(body, title=self.progress_line(reply), title_align="left", border_style="cyan"))
 
     def progress_line(self, reply: Reply) -> str | None:
