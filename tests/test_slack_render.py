@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -133,3 +134,82 @@ def test_files_are_fetched_from_slacks_file_host_only() -> None:
     assert not SlackJourneys.from_slack(slack, "file:///etc/passwd")
     assert SlackJourneys.from_slack(local, "http://127.0.0.1:8080/files-pri/F1/a.csv")  # the configured API host (tests, Enterprise)
     assert not SlackJourneys.from_slack(local, "http://127.0.0.1:9999/files-pri/F1/a.csv")
+
+
+# -- the report is data: addresses as text, no unfurls ----------------------------------------------
+
+PHISH = "https://bakkerij-login.example/verify?id=1"
+ADDRESS = re.compile(r"https?://\S+|www\.\S+|\b[\w.-]+\.(?:example|nl)\b(?:/\S*)?|@\w{4,}")
+
+
+def assert_addresses_are_code(text: str) -> int:
+    """Every address in a mrkdwn text is inside `code` (outside code there is none); how many."""
+    outside = re.sub(r"`[^`]*`", "", text)
+    assert not ADDRESS.search(outside), outside
+    return sum(len(ADDRESS.findall(code)) for code in re.findall(r"`([^`]*)`", text))
+
+
+def report_texts(blocks: list[dict]) -> list[dict]:
+    """The mrkdwn text objects of a report's sections and context lines."""
+    out = [b["text"] for b in blocks if b.get("type") == "section" and b.get("text", {}).get("type") == "mrkdwn"]
+    return out + [e for b in blocks if b.get("type") == "context" for e in b.get("elements", []) if e.get("type") == "mrkdwn"]
+
+
+def test_report_addresses_are_code_and_the_sections_verbatim() -> None:
+    say = f"Log in at {PHISH} now. Zie www.korting-taart.nl/actie of betaal.example, mail info@bakkerij.example of @bakkerij_support."
+    report = Report(
+        language="en",
+        summary=[say, "An ordinary paragraph, e.g. about Instagram, at 3.5 stars."],
+        improvements=[Improvement(title=f"Pay at {PHISH}", why=say, step="Purchase", trigger=f"“{PHISH}”", effort="low", impact="high")],
+        wow_moments=[WowMoment(stage="Delivery", idea=f"Send {PHISH}", why=say, cost="betaal.example", trigger="t")],
+        mistakes=[MistakeCheck(number=n, title=f"Mistake {n}", ok=n % 2 == 0, note=say) for n in range(1, 8)],
+        calendar=[CalendarRow(stage="Awareness", channel="Instagram", idea="Post www.korting-taart.nl/actie")],
+        review_date="2027-01-01",
+        notice=f"Written at {PHISH}",
+        team=[TeamScore(stage="s", touchpoint="t", owner=1, scores=[5], disagree=True, teammates=["U1"])],
+    )
+    blocks = render.report_blocks("en", report, "Bakery")
+    texts = report_texts(blocks)
+    assert texts and all(t.get("verbatim") is True for t in texts)  # Slack links and mentions nothing by itself
+    assert sum(assert_addresses_are_code(t["text"]) for t in texts) >= 20
+    joined = "\n".join(t["text"] for t in texts)
+    assert f"`{PHISH}`" in joined and "e.g. about Instagram, at 3.5 stars" in joined
+    assert "<@U1> 5" in joined  # a teammate is still mentioned on purpose
+    for page in render.paginate(blocks):
+        assert check_blocks(page) is None
+
+
+async def test_a_model_report_is_posted_without_unfurls(tmp_path) -> None:
+    """Through the real Bolt app and the fake Web API: the model's report, its addresses in code, unfurling off."""
+    from app import Journeys
+    from bot.llm_writer import LLMWriter, RetryPolicy
+    from devkit.drive import type_lines
+    from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Reply as ModelReply
+    from devkit.fakes.slack_api import TEAM_ID
+    from devkit.llm_support import TODAY, good_llm_report
+    from devkit.scripts import B2B_EN
+    from store.repository import OwnerKey, Store
+    from tests.slack_harness import start_harness, stop_harness
+
+    store = Store.open(f"sqlite:///{tmp_path}/journeybot.db")
+    type_lines(Journeys(store, today=lambda: TODAY), OwnerKey("slack", TEAM_ID, "U1"), B2B_EN)
+    reply = good_llm_report()
+    reply["summary"][0] = f"Log in at {PHISH} now, or mail info@bakkerij.example."
+    reply["improvements"][0]["title"] = f"Pay at {PHISH}"
+    async with FakeOpenAI() as model:
+        model.default = ModelReply.json_content(reply)
+        writer = LLMWriter(model="gpt-fake", api_key=API_KEY, base_url=model.base_url, timeout=5.0, today=lambda: TODAY,
+                           policy=RetryPolicy(attempts=2, total=20.0, multiplier=0.01, max_wait=0.02, jitter=0.01))
+        h, runner = await start_harness(tmp_path, journeys=Journeys(store, writer, today=lambda: TODAY))
+        try:
+            mark = len(h.slack.calls)
+            await h.signer.command("U1", "summary")
+            await h.slack.wait_for("chat.postMessage", since=mark, predicate=lambda c: "bakkerij-login" in json.dumps(c.params), timeout=30)
+        finally:
+            await stop_harness(h, runner)
+    assert model.calls == 1
+    posts = h.slack.since(mark, "chat.postMessage")
+    assert posts and all(c.params.get("unfurl_links") is False and c.params.get("unfurl_media") is False for c in posts), [c.params for c in posts]
+    report = [c for c in posts if "bakkerij-login" in json.dumps(c.params)]
+    assert sum(assert_addresses_are_code(t["text"]) for c in report for t in report_texts(c.blocks)) >= 3
+    assert "bakkerij-login" not in "".join(c.text for c in report)  # nor in the notification text

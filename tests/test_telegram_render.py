@@ -1,6 +1,8 @@
 """Rendering for Telegram: safe splitting, escaping, keyboards within 64 bytes, the report."""
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ from bot.replies import Option, Progress, Reply
 from bot.report import CalendarRow, CustomerCheck, Improvement, MistakeCheck, Report, TeamScore, TodoLine, WowMoment
 from handlers.telegram import render
 from devkit.fakes.telegram_api import _check_html, visible_text
+from devkit.fakes.telegram_fixtures import fake_telegram  # noqa: F401
 
 ALPHABET = st.sampled_from(list("ab <>&;/\n\"'é😀") + ["&amp;", "</b>", "<b>", "&lt;"])
 
@@ -143,3 +146,83 @@ def test_report_is_split_safely_and_keeps_every_part() -> None:
                    "Wat er veranderd is", "<Podcast>", "totaal – jij 3,2 · klanten 2,0", "3. Een bloem – status: klaar", "jij 2 · team 5", "Bewustwording: Flyer"):
         assert needle in body
     assert "U2" not in body  # Slack user ids mean nothing in Telegram
+
+
+# -- the report is data: addresses as text, no previews ------------------------------------------------
+
+PHISH = "https://bakkerij-login.example/verify?id=1"
+ADDRESSES = (PHISH, "www.korting-taart.nl/actie", "betaal.example", "info@bakkerij.example", "@bakkerij_support")
+
+
+def linky_report() -> Report:
+    """A report as a model tricked into advertising addresses might write it."""
+    say = f"Log in at {PHISH} now. Zie www.korting-taart.nl/actie of betaal.example, mail info@bakkerij.example of @bakkerij_support."
+    return Report(
+        language="en",
+        summary=[say, "An ordinary paragraph about Instagram, e.g. a reel, at 3.5 stars."],
+        improvements=[Improvement(title=f"Pay at {PHISH}", why=say, step="Purchase › Deposit", trigger=f"“{PHISH}”", effort="low", impact="high")],
+        wow_moments=[WowMoment(stage="Delivery", idea=f"Send {PHISH}", why=say, cost="betaal.example", trigger="t")],
+        mistakes=[MistakeCheck(number=n, title=f"Mistake {n}", ok=n % 2 == 0, note=say) for n in range(1, 8)],
+        calendar=[CalendarRow(stage="Awareness", channel="Instagram", idea="Post www.korting-taart.nl/actie")],
+        review_date="2027-01-01",
+    )
+
+
+def assert_no_link(message: str) -> int:
+    """Every address of ADDRESSES in `message` lies inside a code entity (no client links those) and
+    the message makes no link of its own; the number of addresses found."""
+    from devkit.fakes.telegram_api import html_to_entities
+
+    plain, entities = html_to_entities(message)
+    assert not [e for e in entities if e["type"] in ("text_link", "url")], entities
+    codes = [(e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] == "code"]
+    found = 0
+    for address in ADDRESSES:
+        for match in re.finditer(re.escape(address), plain):
+            start, end = render.units(plain[: match.start()]), render.units(plain[: match.end()])
+            assert any(a <= start and end <= b for a, b in codes), (address, plain[max(0, match.start() - 40) : match.end() + 10])
+            found += 1
+    return found
+
+
+def test_addresses_in_the_report_are_code_not_links() -> None:
+    parts = render.report_messages(linky_report())
+    assert sum(assert_no_link(part) for part in parts) >= 20
+    body = "\n".join(visible_text(p) for p in parts)
+    assert f"Log in at {PHISH} now." in body and "e.g. a reel, at 3.5 stars" in body  # the text itself is unchanged
+    assert "<code>e.g" not in "".join(parts) and "<code>3.5" not in "".join(parts)
+
+
+async def test_a_model_report_arrives_without_links_or_previews(fake_telegram, tmp_path) -> None:
+    """Through the real adapter: the model's report goes out with previews off and its addresses in code."""
+    from app import Journeys, OwnerKey
+    from bot.llm_writer import LLMWriter, RetryPolicy
+    from devkit.drive import type_lines
+    from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Reply as ModelReply
+    from devkit.fakes.telegram_api import command
+    from devkit.fakes.telegram_harness import TelegramHarness
+    from devkit.llm_support import TODAY, good_llm_report
+    from devkit.scripts import B2B_EN
+    from store.repository import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'journeybot.db'}")
+    type_lines(Journeys(store, today=lambda: TODAY), OwnerKey("telegram", "", "4242"), B2B_EN)
+    reply = good_llm_report()
+    reply["summary"][0] = f"Log in at {PHISH} now, or mail info@bakkerij.example."
+    reply["improvements"][0]["title"] = f"Pay at {PHISH}"
+    async with FakeOpenAI() as model:
+        model.default = ModelReply.json_content(reply)
+        writer = LLMWriter(model="gpt-fake", api_key=API_KEY, base_url=model.base_url, timeout=5.0, today=lambda: TODAY,
+                           policy=RetryPolicy(attempts=2, total=20.0, multiplier=0.01, max_wait=0.02, jitter=0.01))
+        bot = TelegramHarness(fake_telegram, Journeys(store, writer, today=lambda: TODAY))
+        await bot.start()
+        try:
+            calls = await bot.send(command("summary"), timeout=30)
+        finally:
+            await bot.stop()
+            store.close()
+    assert model.calls == 1
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert sent and all(c.params.get("link_preview_options") == {"is_disabled": True} for c in sent), [c.params for c in sent]
+    report = [c.text for c in sent if "bakkerij-login" in c.text]
+    assert report and sum(assert_no_link(text) for text in report) >= 3

@@ -4,6 +4,10 @@ Pure functions, no I/O. Every user-facing sentence comes from prompts/<lang>/sla
 (the report's from report.yaml, through bot.report_sections; the engine's from messages.yaml);
 owner text is escaped for mrkdwn (&, <, > only).
 
+The report is data (a language model may have written it): its sections are `verbatim` (Slack
+turns no text into a link or a mention there), an address in it is set in `code`, and messages are
+posted with `NO_UNFURL`.
+
 Limits (https://docs.slack.dev/reference/block-kit): 50 blocks per message, 3,000
 characters per section text, header 150, button text 75, button value 2,000,
 action_id/block_id 255, 25 elements per actions block.
@@ -20,6 +24,7 @@ from bot.events import step_token
 from bot.replies import Option, Reply
 from bot.report import Report
 from bot.report_sections import PEOPLE, Item, report_sections
+from handlers.kit.links import split_links
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -40,6 +45,7 @@ MAX_PLACEHOLDER = 150
 CONTRIB_ACTION = "jb.contrib"  # prefix of the contribution buttons' action_id
 
 Block = dict[str, Any]
+NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}  # for chat.postMessage: no previews of any link
 
 
 def t(lang: str, key: str, **values: Any) -> str:
@@ -119,21 +125,26 @@ def _fit_escaped(raw: str, limit: int) -> list[str]:
     return [piece for piece in pieces if piece.strip()]
 
 
-def section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+def _mrkdwn(text: str, verbatim: bool) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True} if verbatim else {"type": "mrkdwn", "text": text}
 
 
-def sections(mrkdwn: str) -> list[Block]:
+def section(mrkdwn: str, *, verbatim: bool = False) -> Block:
+    """A section; `verbatim`: Slack makes no links or mentions of the text's addresses and names."""
+    return {"type": "section", "text": _mrkdwn(mrkdwn, verbatim)}
+
+
+def sections(mrkdwn: str, *, verbatim: bool = False) -> list[Block]:
     """Formatted mrkdwn (already escaped) as sections of at most 3,000 characters."""
-    return [section(part) for part in split_text(mrkdwn)]
+    return [section(part, verbatim=verbatim) for part in split_text(mrkdwn)]
 
 
 def header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER) or "…", "emoji": True}}
 
 
-def context(mrkdwn: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(mrkdwn, MAX_CONTEXT)}]}
+def context(mrkdwn: str, *, verbatim: bool = False) -> Block:
+    return {"type": "context", "elements": [_mrkdwn(truncate(mrkdwn, MAX_CONTEXT), verbatim)]}
 
 
 def divider() -> Block:
@@ -349,39 +360,46 @@ def report_blocks(lang: str, report: Report, title: str, team: list[Block] | Non
             continue
         if section.key in ("notice", "review"):  # one small line each, at the top and at the bottom
             text = truncate(" ".join(line for item in section.items for line in item.body), MAX_CONTEXT // 2)
-            blocks.append(context(f"*{escape(section.heading)}:* {escape(text)}"))
+            blocks.append(context(f"*{escape(section.heading)}:* {_data(text)}", verbatim=True))
             continue
         if section.key != "summary":
             blocks.append(divider())
         lines = [f"*{escape(section.heading)}*"] + ([f"_{escape(section.intro)}_"] if section.intro else [])
         if section.layout == "paragraphs":
-            blocks.extend(sections("\n".join(lines) + "\n" + "\n\n".join(escape(line) for item in section.items for line in item.body)))
+            text = "\n".join(lines) + "\n" + "\n\n".join(_data(line) for item in section.items for line in item.body)
+            blocks.extend(sections(text, verbatim=True))
             continue
         lines += [_card(item) if section.layout == "cards" else _line(item) for item in section.items]
-        blocks.extend(sections("\n".join(lines)))
+        blocks.extend(sections("\n".join(lines), verbatim=True))
     return blocks
+
+
+def _data(text: str) -> str:
+    """Report text (a model may have written it) as mrkdwn: escaped, and every address in `code`, so
+    that no client makes a link of it."""
+    return "".join(f"`{escape(piece)}`" if is_link else escape(piece) for piece, is_link in split_links(text))
 
 
 def _card(item: Item) -> str:
     """An improvement or a WOW moment: the title in bold, then the why, the details and the quote."""
     first = (f"{item.number}. " if item.number is not None else "• ") + _bold(item.title)
-    rest = [escape(line) for line in item.body] + [f"_{escape(line)}_" for line in (item.meta, item.quote) if line.strip()]
+    rest = [_data(line) for line in item.body] + [f"_{_data(line)}_" for line in (item.meta, item.quote) if line.strip()]
     return "\n".join([first, *(f"   {line}" for line in rest)])
 
 
 def _line(item: Item) -> str:
     """One line of a list; teammates are mentioned by their Slack user id when the report knows it."""
     prefix = " ".join(p for p in (item.mark, f"{item.number}." if item.number is not None else "") if p) or "•"
-    body = " · ".join(escape(line) for line in item.body)
+    body = " · ".join(_data(line) for line in item.body)
     if item.people and item.template:
         named = ", ".join(f"{_mention(who)} {escape(score)}" for who, score in item.people)
         body = escape(item.template).replace(PEOPLE, named)
     text = " – ".join(p for p in (_bold(item.title), body) if p)
-    return f"{prefix} {text}" + (f"\n   _{escape(item.meta)}_" if item.meta.strip() else "")
+    return f"{prefix} {text}" + (f"\n   _{_data(item.meta)}_" if item.meta.strip() else "")
 
 
 def _bold(text: str) -> str:
-    return f"*{escape(text)}*" if text.strip() else ""
+    return f"*{_data(text)}*" if text.strip() else ""
 
 
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{1,30}")  # a user id such as U012AB3CD

@@ -4,6 +4,10 @@ Rules: every owner or engine text is escaped with `html.escape`; text is split
 first (plain), then escaped and wrapped in tags, so no message is ever cut inside
 a tag or an entity; each message stays under Telegram's 4,096 characters (counted
 in UTF-16 code units, on the HTML itself, which is stricter than Telegram).
+
+The report is data (a language model may have written it): an address in it (a URL, a bare
+domain, an e-mail address, an @username) is set in <code>, inside which Telegram makes no link,
+and every message goes out with link previews off (`DEFAULTS`).
 """
 from __future__ import annotations
 
@@ -11,13 +15,15 @@ import html
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.ext import Defaults
 
 import prompts
 from bot.events import step_token
 from bot.replies import Option, Reply
 from bot.report import Report
 from bot.report_sections import Item, report_sections
+from handlers.kit.links import split_links
 
 MAX_MESSAGE = 4096
 MAX_CALLBACK_BYTES = 64
@@ -29,6 +35,9 @@ SPECIAL_VALUES = ("__dont_know__", "__keep__", "__done__", "__skip__")
 
 Segment = tuple[str | None, str]  # (tag or None, plain text)
 Block = list[Segment]
+
+# Every message without a link preview: a model's reply or an answer must not put a page in the chat.
+DEFAULTS = Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True))
 
 
 def say(lang: str, key: str, **values: Any) -> str:
@@ -301,7 +310,15 @@ def report_blocks(report: Report, lang: str | None = None) -> list[Block]:
             blocks.extend(_card(item) for item in section.items)
         else:
             blocks.append([segment for item in section.items for segment in _line(item)])
-    return [_trim(b) for b in blocks if any(text.strip() for _, text in b)]
+    return [_unlinked(_trim(b)) for b in blocks if any(text.strip() for _, text in b)]
+
+
+def _unlinked(block: Block) -> Block:
+    """The block with every address in its own <code> segment: shown as text, never a link."""
+    out: Block = []
+    for tag, text in block:
+        out += [("code" if is_link else tag, piece) for piece, is_link in split_links(text)]
+    return out
 
 
 def _card(item: Item) -> Block:
