@@ -150,7 +150,7 @@ class SlackJourneys:
 
         async def send(reminder: Reminder) -> None:
             channel = await self.dm(client, reminder.owner)
-            await client.chat_postMessage(channel=channel, text=render.fallback(render.escape(reminder.text)))
+            await client.chat_postMessage(channel=channel, text=render.fallback(render.escape(reminder.text)), **render.NO_UNFURL)
 
         return ReminderLoop(self.app, PLATFORM, send, interval=interval, workspace=workspace)
 
@@ -214,7 +214,7 @@ class SlackJourneys:
         `text` is the notification text, already mrkdwn (escape owner text before)."""
         stamps: list[str] = []
         for page in render.paginate(blocks) or [[]]:
-            result = await client.chat_postMessage(channel=channel, text=render.fallback(text), blocks=page or None)
+            result = await client.chat_postMessage(channel=channel, text=render.fallback(text), blocks=page or None, **render.NO_UNFURL)
             stamps.append(result["ts"])
         return stamps
 

@@ -280,6 +280,7 @@ class TelegramBot:
         builder = (
             ApplicationBuilder()
             .token(self.settings.token)
+            .defaults(render.DEFAULTS)  # no link previews
             .rate_limiter(AIORateLimiter(overall_max_rate=self.settings.overall_max_rate, max_retries=self.settings.max_retries))
             .concurrent_updates(OwnerOrderedProcessor(self.settings.concurrent_updates, self.queue))
             .post_init(self.post_init)
