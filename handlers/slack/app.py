@@ -19,11 +19,8 @@ import hashlib
 import hmac
 import logging
 import os
-import signal
-import sys
-import threading
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import aiohttp
 from aiohttp import web
@@ -31,6 +28,8 @@ from aiohttp import web
 import prompts
 from app import Journeys
 from handlers import logs
+from handlers.kit.intake import FileTooLarge, read_limited
+from handlers.kit.signals import stop_on_signals
 
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -137,12 +136,11 @@ class SlackRequests:
             return _refused(401, "a timestamp that is not a recent number")
         if request.content_length is not None and request.content_length > self.max_body:
             return _refused(413, "a body over the limit")
-        body = bytearray()
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            body += chunk
-            if len(body) > self.max_body:
-                return _refused(413, "a body over the limit")
-        if not self.signed(bytes(body), timestamp, signature):
+        try:
+            body = await read_limited(request.content.iter_chunked(64 * 1024), self.max_body)
+        except FileTooLarge:
+            return _refused(413, "a body over the limit")
+        if not self.signed(body, timestamp, signature):
             return _refused(401, "a wrong signature")
         try:
             text = body.decode("utf-8")
@@ -190,19 +188,6 @@ def web_app(app: AsyncApp, signing_secret: str, path: str = PATH) -> web.Applica
     return web_app
 
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> tuple[signal.Signals, ...]:
-    """SIGTERM and SIGINT call `stop`. An event loop takes signals only in the main thread of a Unix
-    process; run anywhere else (a thread in tests, Windows), stopping is up to whoever started it."""
-    if sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
-        return ()
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, stop)
-    return STOP_SIGNALS
-
-
 async def socket_mode(app: AsyncApp, app_token: str, journeys: SlackJourneys | None = None, reminder_interval: float = 0) -> None:
     """Connect to Slack over Socket Mode until stopped (SIGTERM, SIGINT); then finish the work
     already accepted before closing."""
@@ -211,7 +196,7 @@ async def socket_mode(app: AsyncApp, app_token: str, journeys: SlackJourneys | N
     handler = AsyncSocketModeHandler(app, app_token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    handled = _stop_on_signals(loop, stop.set)
+    handled = stop_on_signals(loop, stop.set)
     reminders = journeys.start_reminders(app.client, reminder_interval) if journeys else None
     connection = asyncio.ensure_future(handler.start_async())
     stopping = asyncio.ensure_future(stop.wait())

@@ -26,7 +26,6 @@ import logging
 import os
 import errno
 import re
-import signal
 import socket
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Mapping
@@ -56,6 +55,7 @@ from bot.events import same_step as same_step_key
 from bot.replies import Reply
 from handlers import logs
 from handlers.kit import FileRejected, OwnerQueue, ReminderLoop, accept_csv, read_limited
+from handlers.kit.signals import stop_on_signals
 from handlers.kit.intake import MAX_CSV_BYTES, FileTooLarge, check_response, declared_size, decode_text
 from handlers.telegram import render
 from handlers.telegram.webhook import WebhookServer, serving
@@ -753,13 +753,7 @@ async def _serve_webhook(app: Application, settings: TelegramSettings) -> None:
     """Serve the webhook until SIGINT or SIGTERM, then stop as `run_polling` would."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    handled: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stopping.set)
-            handled.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-            pass
+    handled = stop_on_signals(loop, stopping.set)
     try:
         await start(app, settings)
         await stopping.wait()

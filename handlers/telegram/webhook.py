@@ -19,6 +19,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
+from handlers.kit.intake import FileTooLarge, read_limited
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -61,14 +63,13 @@ class WebhookServer:
             return _refused(413, "a declared body over the limit")
         if request.content_type != "application/json":
             return _refused(415, "a body that is not JSON")
-        body = bytearray()
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            body += chunk
-            if len(body) > self.max_body:
-                return _refused(413, "a body over the limit")
+        try:
+            body = await read_limited(request.content.iter_chunked(64 * 1024), self.max_body)
+        except FileTooLarge:
+            return _refused(413, "a body over the limit")
         bot = self.application.bot
         try:
-            data = json.loads(bytes(body))
+            data = json.loads(body)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             update = Update.de_json(data, bot)
