@@ -13,7 +13,7 @@ from bot.coach.channels import channel_gaps
 from bot.coach.context import Context, Spot
 from bot.coach.remedies import as_action, pick
 from bot.evidence import LIGHTS, gut_dominated
-from bot.report import Action, Improvement
+from bot.report import Action, Improvement, Level
 from bot.survey import compare
 from bot.texts import option_label
 
@@ -31,7 +31,7 @@ def improvements(ctx: Context) -> list[Improvement]:
     cards: list[_Card] = []
     cards += _evidence_cards(ctx)
     cards += _step_cards(ctx, used)
-    cards += _journey_cards(ctx, used)
+    cards += _journey_cards(ctx)
     cards.sort(key=lambda c: c.order)
     return [c.item for c in cards[:MAX_IMPROVEMENTS]]
 
@@ -154,20 +154,8 @@ def _evidence_cards(ctx: Context) -> list[_Card]:
     gut = gut_dominated(ctx.journey)
     if gut:
         names = ", ".join(gut)
-        cards.append(
-            _Card(
-                0,
-                Improvement(
-                    title=ctx.t("journey.talk_to_customers.title", persona=ctx.persona),
-                    why=ctx.t("journey.talk_to_customers.why", items=names),
-                    step=names,
-                    trigger=ctx.quote(", ".join(f"{name}: {LIGHTS['red']}" for name in gut)),
-                    effort="low",
-                    impact="high",
-                    actions=[_action(ctx, "journey.talk_to_customers")],
-                ),
-            )
-        )
+        trigger = ", ".join(f"{name}: {LIGHTS['red']}" for name in gut)
+        cards.append(_finding(ctx, 0, "talk_to_customers", step=names, trigger=trigger, impact="high", items=names))
     for check in compare(ctx.journey):
         if check.owner is not None and check.stage and check.customers <= check.owner - 0.75:
             cards.append(
@@ -186,6 +174,35 @@ def _evidence_cards(ctx: Context) -> list[_Card]:
     return cards
 
 
+def _finding(
+    ctx: Context,
+    order: float,
+    key: str,
+    *,
+    step: str,
+    trigger: str,
+    impact: Level,
+    effort: Level = "low",
+    actions: list[Action] | None = None,
+    title: str = "title",
+    **values: object,
+) -> _Card:
+    """A journey-wide finding: its title, why and first step from coach.yaml `journey.<key>`, filled with `values`."""
+    texts = f"journey.{key}"
+    return _Card(
+        order,
+        Improvement(
+            title=ctx.t(f"{texts}.{title}", **values),
+            why=ctx.t(f"{texts}.why", **values),
+            step=step,
+            trigger=ctx.quote(trigger),
+            effort=effort,
+            impact=impact,
+            actions=actions if actions is not None else [_action(ctx, texts, **values)],
+        ),
+    )
+
+
 def _action(ctx: Context, key: str, **values: object) -> Action:
     """A journey-wide finding's first step, from coach.yaml: each is quick to start."""
     return Action(do=ctx.t(f"{key}.do", **values), effort="low", cost=ctx.t(f"{key}.cost"))
@@ -194,117 +211,46 @@ def _action(ctx: Context, key: str, **values: object) -> Action:
 # -- the journey as a whole -------------------------------------------------------------------------
 
 
-def _journey_cards(ctx: Context, used: set[str]) -> list[_Card]:
+def _journey_cards(ctx: Context) -> list[_Card]:
     cards: list[_Card] = []
     journey = ctx.journey
-    persona = ctx.persona
     with_touchpoints = [s for s in journey.stages if s.touchpoints]
     if len(journey.stages) >= 4 and with_touchpoints and with_touchpoints[-1].index <= len(journey.stages) - 2:
         last = with_touchpoints[-1]
-        empty = [s.name for s in journey.stages if s.index > last.index]
-        cards.append(
-            _Card(
-                21,
-                Improvement(
-                    title=ctx.t("journey.no_follow_up.title"),
-                    why=ctx.t("journey.no_follow_up.why", last_stage=last.name, persona=persona),
-                    step=", ".join(empty),
-                    trigger=ctx.quote(", ".join(empty) + ": –"),
-                    effort="low",
-                    impact="high",
-                    actions=[_action(ctx, "journey.no_follow_up")],
-                ),
-            )
-        )
+        empty = ", ".join(s.name for s in journey.stages if s.index > last.index)
+        cards.append(_finding(ctx, 21, "no_follow_up", step=empty, trigger=empty + ": –", impact="high", last_stage=last.name))
     unknown = [s for s in ctx.spots if s.tp.feeling.status == "unknown"]
     if unknown:
         names = ", ".join(s.tp.name for s in unknown[:6])
-        cards.append(
-            _Card(
-                25,
-                Improvement(
-                    title=ctx.t("journey.unknown_feelings.title", persona=persona, count=len(unknown)),
-                    why=ctx.t("journey.unknown_feelings.why", touchpoints=names),
-                    step=names,
-                    trigger=ctx.quote(names),
-                    effort="low",
-                    impact="high",
-                    actions=[_action(ctx, "journey.unknown_feelings", persona=persona)],
-                ),
-            )
-        )
+        cards.append(_finding(ctx, 25, "unknown_feelings", step=names, trigger=names, impact="high", count=len(unknown), touchpoints=names))
     gaps, waste = channel_gaps(ctx)
     if gaps:
-        labels = [option_label(ctx.lang, "persona.channels", c) for c in gaps]
+        labels = ", ".join(option_label(ctx.lang, "persona.channels", c) for c in gaps)
         moves = ctx.texts["channel_moves"]
+        cost = ctx.t("journey.channel_gap.cost")
+        actions = [Action(do=str(moves[c]).format(persona=ctx.persona), effort="medium", cost=cost) for c in gaps if c in moves]
+        step = journey.fields["persona.channels"].label
         cards.append(
-            _Card(
-                50,
-                Improvement(
-                    title=ctx.t("journey.channel_gap.title", persona=persona, channels=", ".join(labels)),
-                    why=ctx.t("journey.channel_gap.why", persona=persona, channels=", ".join(labels)),
-                    step=ctx.journey.fields["persona.channels"].label,
-                    trigger=ctx.quote(ctx.answer("persona.channels")),
-                    effort="medium",
-                    impact="medium",
-                    actions=[
-                        Action(do=str(moves[c]).format(persona=persona), effort="medium", cost=ctx.t("journey.channel_gap.cost"))
-                        for c in gaps
-                        if c in moves
-                    ],
-                ),
-            )
+            _finding(ctx, 50, "channel_gap", step=step, trigger=ctx.answer("persona.channels"), impact="medium", effort="medium", actions=actions, channels=labels)
         )
     if waste:
         labels = ", ".join(dict.fromkeys(s.tp.channel.text for s in waste))
         steps = ", ".join(s.tp.name for s in waste)
-        cards.append(
-            _Card(
-                70,
-                Improvement(
-                    title=ctx.t("journey.channel_waste.title", channels=labels),
-                    why=ctx.t("journey.channel_waste.why", channels=labels, touchpoints=steps, persona=persona),
-                    step=steps,
-                    trigger=ctx.quote(", ".join(f"{s.tp.name}: {s.tp.channel.text}" for s in waste)),
-                    effort="low",
-                    impact="low",
-                    actions=[_action(ctx, "journey.channel_waste")],
-                ),
-            )
-        )
+        trigger = ", ".join(f"{s.tp.name}: {s.tp.channel.text}" for s in waste)
+        cards.append(_finding(ctx, 70, "channel_waste", step=steps, trigger=trigger, impact="low", channels=labels, touchpoints=steps))
     ownerless = [s for s in ctx.spots if s.tp.team.status == "unknown"]
     if ownerless:
         names = ", ".join(s.tp.name for s in ownerless[:6])
+        title = "title" if len(ownerless) > 1 else "title_one"
         cards.append(
-            _Card(
-                60,
-                Improvement(
-                    title=ctx.t("journey.no_owner.title" if len(ownerless) > 1 else "journey.no_owner.title_one", count=len(ownerless), touchpoint=ownerless[0].tp.name),
-                    why=ctx.t("journey.no_owner.why", touchpoints=names),
-                    step=names,
-                    trigger=ctx.quote(names),
-                    effort="low",
-                    impact="medium",
-                    actions=[_action(ctx, "journey.no_owner")],
-                ),
-            )
+            _finding(ctx, 60, "no_owner", step=names, trigger=names, impact="medium", title=title, count=len(ownerless), touchpoint=ownerless[0].tp.name, touchpoints=names)
         )
     promise = ctx.answer("concept.promise")
     if promise and ctx.scored:
         best = max(s.score for s in ctx.scored if s.score is not None)
         if best < 4:
+            step = journey.fields["concept.promise"].label
             cards.append(
-                _Card(
-                    80,
-                    Improvement(
-                        title=ctx.t("journey.no_peak.title"),
-                        why=ctx.t("journey.no_peak.why", promise=ctx.quote(promise, 100), best=best),
-                        step=ctx.journey.fields["concept.promise"].label,
-                        trigger=ctx.quote(promise),
-                        effort="medium",
-                        impact="medium",
-                        actions=[_action(ctx, "journey.no_peak")],
-                    ),
-                )
+                _finding(ctx, 80, "no_peak", step=step, trigger=promise, impact="medium", effort="medium", promise=ctx.quote(promise, 100), best=best)
             )
     return cards
