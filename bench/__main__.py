@@ -23,11 +23,23 @@ import os
 import platform
 import statistics
 import time
+from typing import Callable
 
 from bench import coach_variety, common, interview_length, memory, pain_classifier, roundtrips, startup, step_latency, telegram_throughput
 from bench.common import ROOT, database, ms
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
+
+
+def section_or_note(name: str, heading: str, section: Callable[[], list[str]]) -> list[str]:
+    """A section's lines, or its heading with why it was not measured: code mid-rewrite (the interview,
+    the knowledge files) must not cost the other figures."""
+    print(f"{name} ...", flush=True)
+    try:
+        return section()
+    except Exception as exc:  # whatever broke, the other sections still count
+        print(f"  {name} failed: {type(exc).__name__}: {exc}", flush=True)
+        return [f"## {heading}", "", f"Not measured: {type(exc).__name__}: {exc}"]
 
 
 def summary_times(runs: int = 20) -> dict[str, float]:
@@ -103,24 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     times = summary_times(5 if args.quick else 20)
     print("llm overhead ...", flush=True)
     llm = llm_overhead()
-    print("interview length ...", flush=True)
-    try:
-        length = interview_length.section()
-    except Exception as exc:  # the interview may be mid-rewrite: the other figures still count
-        length = ["## Interview length (bench/interview_length.py)", "", f"Not measured: {type(exc).__name__}: {exc}"]
-        print(f"  interview length failed: {length[-1]}", flush=True)
-    print("pain classifier ...", flush=True)
-    try:
-        pains = pain_classifier.section()
-    except Exception as exc:  # the cue files may be mid-edit: the other figures still count
-        pains = ["## Pain classifier (bench/pain_classifier.py)", "", f"Not measured: {type(exc).__name__}: {exc}"]
-        print(f"  pain classifier failed: {pains[-1]}", flush=True)
-
-    print("coach variety ...", flush=True)
-    try:
-        variety = coach_variety.section()
-    except Exception as exc:  # the knowledge files may be mid-edit: the other figures still count
-        variety = ["## Coach: canned text (bench/coach_variety.py)", "", f"Not measured: {type(exc).__name__}: {exc}"]
+    length = section_or_note("interview length", "Interview length (bench/interview_length.py)", interview_length.section)
+    pains = section_or_note("pain classifier", "Pain classifier (bench/pain_classifier.py)", pain_classifier.section)
+    variety = section_or_note("coach variety", "Coach: canned text (bench/coach_variety.py)", coach_variety.section)
 
     p99_100 = next((r.p99 for r in steps if r.db == "sqlite" and r.conversations == 100), float("nan"))
     growth = mem[-1]["maxrss_mb"] - mem[0]["maxrss_mb"]
