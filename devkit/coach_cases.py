@@ -6,11 +6,8 @@ from typing import Any
 
 from bot.flow import stage_key, stage_slugs, touchpoint_key
 from bot.journey import JourneyView, build_view
+from devkit.llm_support import ok
 from devkit.scripts import BAKERY_BUSINESS_NL, INSTALLER_BUSINESS_NL, PHYSIO_BUSINESS_EN, Business, Stage, Touchpoint
-
-
-def ok(value: Any) -> dict[str, Any]:
-    return {"v": value, "s": "ok"}
 
 
 def answers_of(business: Business) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from bot.pains import classify
 from bot.report import Report
 from bot.report_sections import long_date
 from bot.review_rhythm import add_months
+from devkit.llm_support import ok
 
 CHANNELS = ("website", "shop", "phone", "email", "social", "review_site", "comparison_site", "ad", "whatsapp", "courier", "invoice", "in_person")
 TEAMS = ("owner", "marketing", "sales", "service", "delivery", "tech", "design", "finance", "outside")
@@ -46,10 +47,6 @@ def corpus_pains(lang: str) -> tuple[str, ...]:
     data = yaml.safe_load(Path(__file__).parents[1].joinpath("bench", "data", "pains.yaml").read_text(encoding="utf-8"))
     entries = data[lang] if isinstance(data, dict) and lang in data else [e for e in data if e.get("lang") == lang]
     return tuple(str(e["text"]) for e in entries)
-
-
-def ok(value: Any) -> dict[str, Any]:
-    return {"v": value, "s": "ok"}
 
 
 @st.composite
