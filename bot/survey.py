@@ -6,13 +6,13 @@ import hashlib
 import io
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import prompts
 from bot.journey import JourneyView
+from bot.vocabulary import fold
 
 if TYPE_CHECKING:  # the interview uses this module too, and must not wait for pydantic to load
     from bot.report import CustomerCheck
@@ -46,17 +46,13 @@ class SurveyError(ValueError):
 EVIDENCE_WEIGHT = {"green": 0.0, "amber": 0.5, "red": 1.0, "unknown": 1.0}  # how much a stage's evidence needs checking
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in text if not unicodedata.combining(c))
-
 
 @lru_cache(maxsize=None)
 def _activities() -> tuple[tuple[str, re.Pattern[str]], ...]:
     words: dict[str, list[str]] = {}
     for lang in prompts.LANGUAGES:
         for name, entry in prompts.load(lang, "survey")["activities"].items():
-            words.setdefault(name, []).extend(_fold(str(w)) for w in entry["words"])
+            words.setdefault(name, []).extend(fold(str(w)) for w in entry["words"])
     return tuple(
         (name, re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(set(ws), key=len, reverse=True)) + ")"))
         for name, ws in words.items()
@@ -65,7 +61,7 @@ def _activities() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def activity_of(touchpoint: str) -> str | None:
     """What a customer does at a step, read from its name ("Online booking page": book)."""
-    folded = _fold(touchpoint)
+    folded = fold(touchpoint)
     return next((name for name, pattern in _activities() if pattern.search(folded)), None)
 
 

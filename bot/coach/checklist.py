@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -13,15 +12,12 @@ from bot.report import MistakeCheck
 from bot.report_sections import long_date
 from bot.review_rhythm import review_date, rhythm_of
 from bot.texts import option_label
+from bot.vocabulary import fold
 
 PERSONA_TEXT_FIELDS = ("persona.role", "persona.goals", "persona.pains", "persona.behaviour", "persona.trust", "persona.trigger")
 DETAILED_WORDS = 5  # an answer of fewer words says too little to act on ("no time", "relax after work")
 NOT_MARKETING = {"owner", "service", "delivery", "tech", "design", "finance"}
 
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 def mistakes(ctx: Context) -> list[MistakeCheck]:
@@ -73,13 +69,13 @@ def _evidence_checks(ctx: Context, check: Any) -> None:
 
 def thin_persona_fields(ctx: Context) -> list[str]:
     """Labels of the persona's answers that are missing or too short to act on."""
-    vague = {_fold(w) for w in ctx.texts["vague_answers"]}
+    vague = {fold(w) for w in ctx.texts["vague_answers"]}
     thin = []
     for key in PERSONA_TEXT_FIELDS:
         f = ctx.field(key)
         text = f.text if f and f.known else ""
         words = re.findall(r"\w+", text)
-        if len(words) < DETAILED_WORDS or _fold(text).strip(" .!") in vague:
+        if len(words) < DETAILED_WORDS or fold(text).strip(" .!") in vague:
             thin.append(f.label if f else key)
     channels = persona_channels(ctx)
     if not channels:
@@ -91,8 +87,8 @@ def thin_persona_fields(ctx: Context) -> list[str]:
 def other_customers(ctx: Context) -> list[str]:
     """Other kinds of customer the answers mention besides the persona's own kind (mistake 5)."""
     kinds = ctx.texts["customer_kinds"]
-    persona_text = _fold(" ".join(ctx.answer(k) for k in ("persona.name", "persona.role")))
-    elsewhere = _fold(
+    persona_text = fold(" ".join(ctx.answer(k) for k in ("persona.name", "persona.role")))
+    elsewhere = fold(
         " ".join(
             [ctx.answer(k) for k in ("persona.goals", "persona.behaviour", "journey.process", "persona.pains")]
             + [s.tp.name + " " + (s.tp.pain.text if s.tp.pain else "") for s in ctx.spots]
@@ -108,7 +104,7 @@ def other_customers(ctx: Context) -> list[str]:
 
 
 def _mentions(text: str, words: list[str]) -> bool:
-    return any(re.search(r"(?<!\w)" + re.escape(_fold(w)), text) for w in words)
+    return any(re.search(r"(?<!\w)" + re.escape(fold(w)), text) for w in words)
 
 
 def _team_check(ctx: Context, check: Any) -> None:

@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from typing import Sequence
 
 import prompts
 from bot.journey import StageView
 from bot.knowledge import STAGE_KINDS
+from bot.vocabulary import fold
 
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=None)
@@ -21,7 +17,7 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     words: dict[str, set[str]] = {kind: set() for kind in STAGE_KINDS}
     for lang in prompts.LANGUAGES:
         for kind, cues in prompts.load(lang, "stage_kinds").items():
-            words[kind].update(_fold(str(c)) for c in cues)
+            words[kind].update(fold(str(c)) for c in cues)
     return tuple(
         (kind, re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(words[kind], key=len, reverse=True)) + ")"))
         for kind in STAGE_KINDS
@@ -30,7 +26,7 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def kind_of_name(name: str) -> str | None:
     """The kind named in `name`, the earliest match in the name winning ("Ophalen en proeven": delivery)."""
-    folded = _fold(name)
+    folded = fold(name)
     found = [(m.start(), STAGE_KINDS.index(kind), kind) for kind, pattern in _patterns() if (m := pattern.search(folded))]
     return min(found)[2] if found else None
 
