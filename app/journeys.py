@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping
 
 import prompts
-from bot.events import Event
+from bot.events import Command, Event
 from bot.flow import Flow, default_flow
 from bot.replies import Reply
 from bot.review_rhythm import rhythm_steps
-from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
+from bot.vocabulary import SHOW
+from app import delivery
+from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem, receipt_of
 from app.turn import TurnInput, run_turn
 from store.records import DueReminder, JourneyNotFound, JourneySummary, OwnerKey, StoreUnavailable
 from store.repository import DUPLICATE, Store
@@ -90,53 +92,118 @@ class Journeys:
         self.store.close()
 
     # -- the turn -----------------------------------------------------------------------
-    def handle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None) -> list[Reply]:
-        """The engine's replies to one event, after it was committed. [] for a re-delivered event.
+    def handle(
+        self,
+        owner: OwnerKey,
+        event: Event,
+        *,
+        dedup_key: str | None = None,
+        lang_hint: str | None = None,
+        address: dict[str, Any] | None = None,
+    ) -> list[Reply]:
+        """The engine's replies to one event, after it was committed.
 
+        Without an `address` a re-delivered event gets []. With one (a channel that delivers through
+        the outbox, see app/delivery.py) the replies are queued in the same transaction, carry
+        receipts, and a re-delivered event shows what the owner has not seen, or the current question.
         Replies of type summary/export are requests: `turn` (or `expand`) turns them into a report and files."""
         given = TurnInput(event=event, lang_hint=lang_hint, flow=self.flow)
         try:
-            result = self.store.turn(owner, dedup_key, lambda tx: run_turn(tx, given))
+            if address is None:
+                result = self.store.turn(owner, dedup_key, lambda tx: run_turn(tx, given))
+            else:
+                result = self.store.turn(
+                    owner, dedup_key, lambda tx: delivery.step(tx, given), then=lambda tx, p: delivery.queue(tx, p, address, event)
+                )
+                if result is DUPLICATE:
+                    held = self.store.take_outbox(owner, delivery.FAST_LEASE)
+                    if held:
+                        return [delivery.from_row(r) for r in held]
+                    return self.handle(owner, Command(SHOW), lang_hint=lang_hint, address=address)
         except StoreUnavailable as exc:
             log.warning("store unavailable for %s event: %s", owner.channel, exc)
             lang = prompts.normalise_language(lang_hint)
             return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang, data={"store_down": True})]
         return [] if result is DUPLICATE else list(result)  # type: ignore[arg-type]
 
-    async def ahandle(self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None) -> list[Reply]:
-        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint)
+    async def ahandle(
+        self,
+        owner: OwnerKey,
+        event: Event,
+        *,
+        dedup_key: str | None = None,
+        lang_hint: str | None = None,
+        address: dict[str, Any] | None = None,
+    ) -> list[Reply]:
+        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address)
 
     async def turn(
-        self, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, lang_hint: str | None = None
+        self,
+        owner: OwnerKey,
+        event: Event,
+        *,
+        dedup_key: str | None = None,
+        lang_hint: str | None = None,
+        address: dict[str, Any] | None = None,
     ) -> AsyncIterator[Outgoing]:
-        """One event, as neutral outgoing items in the order to show them; summaries and exports expanded."""
-        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint):
+        """One event, as neutral outgoing items in the order to show them; summaries and exports
+        expanded. With an `address`, the last item made from each queued reply carries its receipt:
+        pass it to `delivered` once shown."""
+        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address):
             async for out in self.expand(owner, item):
                 yield out
 
+    async def delivered(self, item: Outgoing, ref: str | int | None = None) -> None:
+        """The item was shown (as the platform's message `ref`): its outbox row is done."""
+        receipt = receipt_of(item)
+        if receipt is not None:
+            await asyncio.to_thread(self.store.outbox_sent, [receipt], None if ref is None else str(ref))
+
     async def expand(self, owner: OwnerKey, item: Reply) -> AsyncIterator[Outgoing]:
         """A summary request becomes 'working', the report, the markdown file and the chart; an export
-        request the markdown file; anything else is passed on."""
+        request the markdown file; anything else is passed on. The last item carries the receipt."""
+        receipt = item.receipt
         if item.type == "map":
             # every stage is rated: the emotion curve, before the last questions
-            yield Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id, data={"map": True})
-            if item.journey_id is not None:
-                view = await asyncio.to_thread(self.reports.view, owner, item.journey_id)
-                yield await asyncio.to_thread(self.reports.chart, view)
+            text = Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id, data={"map": True})
+            if item.journey_id is None:
+                yield replace(text, receipt=receipt)
+                return
+            yield text
+            view = await asyncio.to_thread(self.reports.view, owner, item.journey_id)
+            yield replace(await asyncio.to_thread(self.reports.chart, view), receipt=receipt)
             return
-        if item.type not in ("summary", "export") or item.journey_id is None:
-            if item.type not in ("summary", "export"):
-                yield item
+        if item.type not in ("summary", "export"):
+            yield item
+            return
+        if item.journey_id is None:
+            if receipt is not None:  # nothing to show: done
+                await asyncio.to_thread(self.store.outbox_sent, [receipt], None)
             return
         if item.type == "summary" and item.text.strip():
             yield Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id, data={"working": True})
         view = await asyncio.to_thread(self.reports.view, owner, item.journey_id)
         report = await self.reports.report(view)
-        if item.type == "summary":
-            yield ReportItem(report=report, title=view.title, lang=view.lang, journey_id=item.journey_id)
-        yield await asyncio.to_thread(self.reports.markdown, view, report)
-        if item.type == "summary":
-            yield await asyncio.to_thread(self.reports.chart, view)
+        markdown = await asyncio.to_thread(self.reports.markdown, view, report)
+        if item.type == "export":
+            yield replace(markdown, receipt=receipt)
+            return
+        yield ReportItem(report=report, title=view.title, lang=view.lang, journey_id=item.journey_id)
+        yield markdown
+        yield replace(await asyncio.to_thread(self.reports.chart, view), receipt=receipt)
+
+    # -- the outbox ------------------------------------------------------------------------
+    def due_replies(self, channel: str, *, limit: int = 50) -> list[delivery.Due]:
+        """Queued replies of the channel that no process is showing (their maker died or failed),
+        each now held by the caller, oldest first."""
+        return [delivery.Due(r.owner, r.address, delivery.from_row(r), r.attempts) for r in self.store.claim_outbox(channel, delivery.SEND_LEASE, limit)]
+
+    def retry_later(self, receipt: int, delay: float) -> None:
+        self.store.outbox_retry([receipt], timedelta(seconds=delay))
+
+    def undeliverable(self, receipt: int) -> None:
+        """The platform will never take it (the owner blocked the bot, the chat is gone)."""
+        self.store.outbox_drop([receipt])
 
     # -- reads ---------------------------------------------------------------------------
     def language(self, owner: OwnerKey) -> str | None:

@@ -20,6 +20,7 @@ class ReportItem:
     title: str
     lang: str
     journey_id: int
+    receipt: int | None = None  # the outbox row this item completes: report it delivered once shown
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class FileItem:
     mime: str
     lang: str
     journey_id: int | None = None
+    receipt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class ImageItem:
     data: bytes
     lang: str
     journey_id: int | None = None
+    receipt: int | None = None
 
 
 Outgoing = Union[Reply, "ReportItem", "FileItem", "ImageItem"]
@@ -50,3 +53,7 @@ Outgoing = Union[Reply, "ReportItem", "FileItem", "ImageItem"]
 
 def is_question(item: Outgoing) -> bool:
     return isinstance(item, Reply) and item.type == "question"
+
+
+def receipt_of(item: Outgoing) -> int | None:
+    return getattr(item, "receipt", None)

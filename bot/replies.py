@@ -47,6 +47,7 @@ class Reply:
     journey_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
     lang: str = "en"  # the owner's language when the reply was made, for the adapter's own texts
+    receipt: int | None = None  # set by the application layer: the outbox row to mark sent once shown
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -229,3 +229,31 @@ class ProcessedContribution(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class OutboxItem(Base):
+    """A reply waiting to be delivered, written in the same transaction as the turn that made it.
+
+    Keyed by the owner's identity rather than the owner row, so the confirmation of `/forget` can
+    still go out after the owner is gone; `/forget` deletes the owner's earlier items itself."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_owner", "channel", "workspace", "user_id", "id"),
+        Index("ix_outbox_due", "channel", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(64), default="")
+    user_id: Mapped[str] = mapped_column(String(64))
+    address: Mapped[dict[str, Any]] = mapped_column(JSON)  # where the adapter delivers it (a chat id)
+    reply: Mapped[dict[str, Any]] = mapped_column(JSON)
+    said: Mapped[str | None] = mapped_column(Text)  # the owner's text this turn stored as an answer
+    said_ref: Mapped[str | None] = mapped_column(String(64))  # that text's platform message id
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending, sent, dropped
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # not before: a lease or a back-off
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_ref: Mapped[str | None] = mapped_column(String(64))  # the platform id of the message that carried it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from store import living_repo
+from store import living_repo, outbox
 from store.db import FairLock, database_url, make_engine, upgrade_if_behind
 from store.models import Conversation, Journey, Owner, ProcessedEvent, Summary
 from store.records import (
@@ -111,8 +111,18 @@ class Store:
         raise AssertionError("unreachable")
 
     # -- the turn ------------------------------------------------------------------------
-    def turn(self, key: OwnerKey, dedup_key: str | None, step: Callable[[TurnTx], T], *, now: datetime | None = None) -> T | Duplicate:
-        """Load the owner's conversation, let `step` decide, and write what it changed, atomically.
+    def turn(
+        self,
+        key: OwnerKey,
+        dedup_key: str | None,
+        step: Callable[[TurnTx], T],
+        *,
+        now: datetime | None = None,
+        then: Callable[[TurnTx, T], T] | None = None,
+    ) -> T | Duplicate:
+        """Load the owner's conversation, let `step` decide, and write what it changed, atomically;
+        `then` runs after those writes, in the same transaction (it queues the turn's replies, which
+        must survive even the owner's `/forget`).
 
         `step` may run more than once (after a conflict), so it must not have side effects outside `tx`.
         """
@@ -132,7 +142,7 @@ class Store:
             tx = TurnTx(session, key, loaded, dedup_key, now or living_repo.utcnow())
             result = step(tx)
             tx.finish()
-            return result
+            return then(tx, result) if then is not None else result
 
         return self.write(work)
 
@@ -217,9 +227,30 @@ class Store:
 
         def work(session: Session) -> int:
             old = delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff, ~ProcessedEvent.key.startswith("survey:"))
+            outbox.prune(session, cutoff)
             return int(session.execute(old).rowcount or 0)
 
         return self.write(work)
+
+    # -- the outbox ----------------------------------------------------------------------------
+    def take_outbox(self, key: OwnerKey, lease: timedelta, *, only_due: bool = False) -> list[outbox.OutboxRecord]:
+        """One owner's undelivered replies, oldest first, now held by the caller."""
+        return self.write(lambda s: outbox.take_pending(s, key, living_repo.utcnow(), lease, only_due=only_due))
+
+    def claim_outbox(self, channel: str, lease: timedelta, limit: int = 50) -> list[outbox.OutboxRecord]:
+        return self.write(lambda s: outbox.claim_due(s, channel, living_repo.utcnow(), lease, limit))
+
+    def outbox_sent(self, ids: list[int], ref: str | None = None) -> None:
+        self.write(lambda s: outbox.mark_sent(s, ids, ref, living_repo.utcnow()))
+
+    def outbox_retry(self, ids: list[int], delay: timedelta) -> None:
+        self.write(lambda s: outbox.retry_at(s, ids, living_repo.utcnow() + delay))
+
+    def outbox_drop(self, ids: list[int]) -> None:
+        self.write(lambda s: outbox.drop(s, ids, living_repo.utcnow()))
+
+    def outbox_backlog(self, channel: str | None = None) -> int:
+        return self.read(lambda s: outbox.backlog(s, channel))
 
     # -- living journeys -------------------------------------------------------------------
     def sync_todos(self, journey_id: int, items: list[tuple[str, str]]) -> list[TodoRecord]:

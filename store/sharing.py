@@ -19,6 +19,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from store import outbox
 from store.models import Contribution, Journey, JourneyShare, Owner, ProcessedContribution
 from store.records import ContributionRecord, OwnerKey, ShareDenied, ShareRecord
 
@@ -234,4 +235,5 @@ def forget_owner(session: Session, who: OwnerKey) -> None:
     """Everything of one person: their contributions elsewhere, then the owner row, which every
     other row of theirs (journeys, answers, shares, reminders) hangs off with ON DELETE CASCADE."""
     delete_contributions(session, who)
+    outbox.forget(session, who)
     session.execute(delete(Owner).where(Owner.channel == who.channel, Owner.workspace == who.workspace, Owner.user_id == who.user_id))

@@ -3,14 +3,14 @@ as the database allows (one statement on PostgreSQL, where data-modifying CTEs c
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import JSON, DateTime, Executable, Update, and_, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from store import living_repo
+from store import living_repo, outbox
 from store.db import insert_on_conflict
 from store.living import SurveyResponse, Todo
 from store.models import AnswerLog, Conversation, Journey, Owner, Persona, ProcessedEvent
@@ -110,6 +110,7 @@ class TurnTx:
         self._after: list[Callable[[], None]] = []
         self._conversation: ConversationWrite | None = None
         self._forgotten = False
+        self.answered = False  # the turn stored at least one answer
 
     # -- reads, only when the engine needs them ----------------------------------------
     def journeys(self) -> list[JourneySummary]:
@@ -142,7 +143,19 @@ class TurnTx:
         )
         return [key[len(prefix):] for key in keys]
 
+    def last_outbox_turn(self) -> list[outbox.OutboxRecord]:
+        return outbox.last_turn(self.session, self.key)
+
     # -- writes ------------------------------------------------------------------------
+    def take_outbox(self, lease: timedelta, *, only_due: bool) -> list[outbox.OutboxRecord]:
+        """The owner's undelivered replies, now held by this turn's process for `lease`."""
+        return outbox.take_pending(self.session, self.key, self.now, lease, only_due=only_due)
+
+    def enqueue(
+        self, address: dict[str, Any], replies: list[dict[str, Any]], leases: list[timedelta], *, said: str | None, said_ref: str | None
+    ) -> list[int]:
+        return outbox.enqueue(self.session, self.key, address, replies, said=said, said_ref=said_ref, now=self.now, leases=leases)
+
     def create_journey(self, lang: str) -> int:
         """A new journey (and its persona row) at once: the replies of this turn carry its id."""
         persona_id = self.session.execute(insert(Persona).values(owner_id=self.loaded.owner_id).returning(Persona.id)).scalar_one()
@@ -166,6 +179,7 @@ class TurnTx:
             values["updated_at"] = self._now()
             self._batch.append(update(Journey).where(Journey.id == journey_id).values(**values))
         if changes.log:
+            self.answered = True
             self._batch.append(
                 insert(AnswerLog).values(
                     [

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 from telegram import Bot, BotCommand, Document, File, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -55,6 +55,7 @@ from bot.events import same_step as same_step_key
 from bot.replies import Reply
 from handlers import logs
 from handlers.kit import FileRejected, OwnerQueue, ReminderLoop, accept_csv, read_limited
+from handlers.kit.outbox import OutboxLoop, RetryLater, Undeliverable
 from handlers.kit.signals import stop_on_signals
 from handlers.kit.intake import MAX_CSV_BYTES, FileTooLarge, check_response, declared_size, decode_text
 from handlers.telegram import render
@@ -114,6 +115,7 @@ class TelegramSettings:
     poll_timeout: float = 30.0
     drop_pending_updates: bool = False
     reminder_interval: float = 60.0  # seconds between looks for due review reminders; 0 switches them off
+    outbox_interval: float = 1.0  # seconds between looks for replies a failed or killed process left unsent
     overall_max_rate: float = 30.0  # messages per second over all chats: Telegram's flood limit for a bot
 
     @classmethod
@@ -135,6 +137,7 @@ class TelegramSettings:
             port=port,
             webhook_path=(env.get("TELEGRAM_WEBHOOK_PATH") or "").strip() or None,
             reminder_interval=_number(env, "JOURNEYBOT_REMINDER_INTERVAL", 60),
+            outbox_interval=_number(env, "JOURNEYBOT_OUTBOX_INTERVAL", 1),
             overall_max_rate=_number(env, "TELEGRAM_OVERALL_MAX_RATE", 30),
         )
         settings.check()
@@ -255,6 +258,7 @@ class TelegramBot:
     settings: TelegramSettings
     queue: OwnerQueue = field(default_factory=OwnerQueue)
     _reminders: asyncio.Task[None] | None = field(default=None, init=False)
+    _outbox: asyncio.Task[None] | None = field(default=None, init=False)
 
     # -- owners and language ---------------------------------------------------
     def owner(self, user_id: int) -> OwnerKey:
@@ -325,13 +329,31 @@ class TelegramBot:
     async def post_init(self, app: Application) -> None:
         await self.register_commands(app)
         self._reminders = self.reminder_loop(app.bot).start()
+        self._outbox = self.outbox_loop(app.bot).start()
 
     async def post_shutdown(self, app: Application) -> None:
-        task, self._reminders = self._reminders, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        tasks = (self._reminders, self._outbox)
+        self._reminders = self._outbox = None
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def outbox_loop(self, bot: Any) -> OutboxLoop:
+        """Replies stored with their turn but never shown (a failed send, a killed process)."""
+
+        async def show(owner: OwnerKey, address: dict[str, Any], items: list[Outgoing]) -> int | None:
+            lang = next((str(i.lang) for i in items if getattr(i, "lang", None) in prompts.LANGUAGES), prompts.DEFAULT_LANGUAGE)
+            try:
+                return await self.show(bot, _Delivery(int(address["chat_id"]), owner, lang), items)
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                raise RetryLater(wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)) from None
+            except (Forbidden, BadRequest) as exc:  # blocked, chat gone, or a message Telegram refuses
+                raise Undeliverable(type(exc).__name__) from None
+
+        return OutboxLoop(self.journeys, CHANNEL, show, interval=self.settings.outbox_interval)
 
     def reminder_loop(self, bot: Any) -> ReminderLoop:
         """Review reminders, scheduled in the database: each is claimed by one process only, and
@@ -454,6 +476,7 @@ class TelegramBot:
                     Choice(tap.value, step=tap.step),
                     dedup_key=f"tg:{update.update_id}",
                     lang_hint=update.effective_user.language_code,
+                    address={"chat_id": chat_id},
                 ),
             )
             replies, pending = await items.replies_first()
@@ -504,6 +527,7 @@ class TelegramBot:
             await _quietly(
                 context.bot.edit_message_text(text, chat_id, message.message_id, parse_mode=ParseMode.HTML, reply_markup=render.keyboard(reply))
             )
+            await self.journeys.delivered(reply, message.message_id)
             return [r for r in replies if r is not reply]
         if not errors and replies:
             label = render.button_label(message.reply_markup, data) or value
@@ -523,7 +547,7 @@ class TelegramBot:
         items = _Items(
             context.bot,
             chat.id,
-            self.journeys.turn(owner, event, dedup_key=f"tg:{update.update_id}", lang_hint=user.language_code),
+            self.journeys.turn(owner, event, dedup_key=f"tg:{update.update_id}", lang_hint=user.language_code, address={"chat_id": chat.id}),
         )
         to: _Delivery | None = None
         while (item := await items.next()) is not None:
@@ -533,24 +557,33 @@ class TelegramBot:
 
     # -- rendering ---------------------------------------------------------------------
     async def render(self, context: ContextTypes.DEFAULT_TYPE, to: _Delivery, items: list[Outgoing]) -> None:
-        bot = context.bot
+        """Show each item, then report it delivered (its outbox row is done)."""
+        for item in items:
+            ref = await self.show(context.bot, to, [item])
+            await self.journeys.delivered(item, ref)
+
+    async def show(self, bot: Any, to: _Delivery, items: list[Outgoing]) -> int | None:
+        """Send the items; the message id of the last message sent, if any."""
+        ref: int | None = None
         for item in items:
             if isinstance(item, ReportItem):
                 for text in render.report_messages(item.report, getattr(item.report, "language", None) or item.lang or to.lang):
-                    await bot.send_message(to.chat_id, text, parse_mode=ParseMode.HTML)
+                    ref = (await bot.send_message(to.chat_id, text, parse_mode=ParseMode.HTML)).message_id
             elif isinstance(item, FileItem):
                 caption = render.say(_lang(item, to), "document_caption") if item.kind == "markdown" else None
-                await bot.send_document(to.chat_id, document=item.data, filename=item.filename, caption=caption)
+                ref = (await bot.send_document(to.chat_id, document=item.data, filename=item.filename, caption=caption)).message_id
             elif isinstance(item, ImageItem):
                 if item.data:
                     caption = render.say(_lang(item, to), "chart_caption") if item.kind == "chart" else None
-                    await bot.send_photo(to.chat_id, photo=item.data, filename=item.filename, caption=caption)
+                    ref = (await bot.send_photo(to.chat_id, photo=item.data, filename=item.filename, caption=caption)).message_id
             elif isinstance(item, Reply) and item.text.strip():
                 parts = render.reply_messages(to.lang, item)
                 markup = render.keyboard(item)
                 for i, text in enumerate(parts):
                     last = i == len(parts) - 1
-                    await bot.send_message(to.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None)
+                    sent = await bot.send_message(to.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None)
+                    ref = sent.message_id
+        return ref
 
     # -- errors ---------------------------------------------------------------------------
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
