@@ -156,7 +156,11 @@ class Journeys:
     async def delivered(self, item: Outgoing, ref: str | int | None = None) -> None:
         """The item was shown (as the platform's message `ref`): its outbox row is done."""
         receipt = receipt_of(item)
-        if receipt is not None:
+        if receipt is None:
+            return
+        if isinstance(item, Reply) and item.type == "forgotten":  # nothing of a forgotten owner stays behind
+            await asyncio.to_thread(self.store.outbox_remove, [receipt])
+        else:
             await asyncio.to_thread(self.store.outbox_sent, [receipt], None if ref is None else str(ref))
 
     async def expand(self, owner: OwnerKey, item: Reply) -> AsyncIterator[Outgoing]:

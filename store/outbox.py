@@ -153,6 +153,10 @@ def drop(session: Session, ids: Sequence[int], now: datetime) -> None:
     session.execute(update(OutboxItem).where(OutboxItem.id.in_(list(ids)), OutboxItem.status == PENDING).values(status=DROPPED, sent_at=now))
 
 
+def remove(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(OutboxItem).where(OutboxItem.id.in_(list(ids))))
+
+
 def forget(session: Session, key: OwnerKey) -> None:
     session.execute(delete(OutboxItem).where(*_identity(key)))
 

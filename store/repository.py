@@ -249,6 +249,9 @@ class Store:
     def outbox_drop(self, ids: list[int]) -> None:
         self.write(lambda s: outbox.drop(s, ids, living_repo.utcnow()))
 
+    def outbox_remove(self, ids: list[int]) -> None:
+        self.write(lambda s: outbox.remove(s, ids))
+
     def outbox_backlog(self, channel: str | None = None) -> int:
         return self.read(lambda s: outbox.backlog(s, channel))
 

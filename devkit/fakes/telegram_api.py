@@ -230,6 +230,12 @@ class FakeTelegram:
         self._notify()
         return update["update_id"]
 
+    def user_text(self, text: str, *, user_id: int, language_code: str | None = "en") -> dict[str, Any]:
+        """A text the user types in their private chat with the bot. Its message id comes from the
+        chat's own sequence, which the bot's messages share, as in Telegram: a message the user
+        wrote before seeing a reply has a smaller id than that reply."""
+        return private_text(text, user_id=user_id, language_code=language_code, message_id=next(self._next_message_id[user_id]))
+
     def new_update_id(self) -> int:
         return next(self._next_update_id)
 
@@ -239,6 +245,8 @@ class FakeTelegram:
         if status == 429:
             body["description"] = f"Too Many Requests: retry after {retry_after}"
             body["parameters"] = {"retry_after": retry_after}
+        elif status >= 500:
+            body["description"] = "Internal Server Error: injected failure"
         else:
             body["description"] = "Bad Request: injected failure"
         self._failures[method].extend([(status, body)] * times)
@@ -723,10 +731,15 @@ def _message(
 
 
 def private_text(
-    text: str, *, user_id: int = 4242, language_code: str | None = "en", chat_id: int | None = None
+    text: str,
+    *,
+    user_id: int = 4242,
+    language_code: str | None = "en",
+    chat_id: int | None = None,
+    message_id: int | None = None,
 ) -> dict[str, Any]:
     """An update with a plain text message in a private chat (or in `chat_id`)."""
-    return {"message": _message(text, user_id=user_id, chat_id=chat_id, language_code=language_code)}
+    return {"message": _message(text, user_id=user_id, chat_id=chat_id, language_code=language_code, message_id=message_id)}
 
 
 def command(
