@@ -114,11 +114,21 @@ def step(tx: TurnTx, given: TurnInput) -> Prepared:
 
 
 def queue(tx: TurnTx, prepared: Prepared, address: dict[str, Any], event: Event) -> list[Reply]:
-    """After the turn's writes, in its transaction: earlier replies whose sender gave up go first,
-    then this turn's, each with its receipt."""
+    """After the turn's writes, in its transaction: the owner's earlier undelivered replies go
+    first, then this turn's, each with its receipt. An earlier question is dropped when this turn
+    asks one: it is no longer the current question, and showing it late would only mislead."""
     if prepared.queued:
         return prepared.replies
-    earlier = [from_row(r) for r in tx.take_outbox(FAST_LEASE, only_due=True)]
+    asks = any(r.type == "question" for r in prepared.replies)
+    earlier: list[Reply] = []
+    superseded: list[int] = []
+    for record in tx.take_outbox(FAST_LEASE, only_due=False):
+        reply = from_row(record)
+        if asks and reply.type == "question":
+            superseded.append(record.id)
+        else:
+            earlier.append(reply)
+    tx.drop_outbox(superseded)
     said = event.text if prepared.answered and isinstance(event, Text) and event.message_id else None
     ids = tx.enqueue(
         address,

@@ -151,6 +151,10 @@ class TurnTx:
         """The owner's undelivered replies, now held by this turn's process for `lease`."""
         return outbox.take_pending(self.session, self.key, self.now, lease, only_due=only_due)
 
+    def drop_outbox(self, ids: list[int]) -> None:
+        if ids:
+            outbox.drop(self.session, ids, self.now)
+
     def enqueue(
         self, address: dict[str, Any], replies: list[dict[str, Any]], leases: list[timedelta], *, said: str | None, said_ref: str | None
     ) -> list[int]:

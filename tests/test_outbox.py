@@ -115,20 +115,22 @@ async def test_forget_leaves_no_outbox_row_of_the_owner(harness: TelegramHarness
 
 
 # -- the loop, on its own -------------------------------------------------------------------------
-def queued(journeys: Journeys, owner: OwnerKey, n: int) -> list[Reply]:
-    """A committed turn whose process died before showing anything: its replies, leases run out."""
-    replies = journeys.handle(owner, Start(lang_hint="en"), address={"chat_id": owner.user_id})
+def queued(journeys: Journeys, owner: OwnerKey, n: int) -> list[int]:
+    """Turns committed by a process that died before showing anything: the receipts still pending,
+    their leases run out. (Each turn supersedes the earlier turn's question, as in a live chat.)"""
+    journeys.handle(owner, Start(lang_hint="en"), address={"chat_id": owner.user_id})
     for i in range(n):
-        replies += journeys.handle(owner, Command("help"), address={"chat_id": owner.user_id})
-    for reply in replies:
-        journeys.retry_later(reply.receipt, 0)
-    return replies
+        journeys.handle(owner, Command("help"), address={"chat_id": owner.user_id})
+    pending = [row.id for row in outbox(journeys, owner) if row.status == "pending"]
+    for receipt in pending:
+        journeys.retry_later(receipt, 0)
+    return pending
 
 
 async def test_the_loop_keeps_each_chats_order_honours_retry_after_and_drops_what_can_never_be_sent(journeys: Journeys) -> None:
     ann, bob, cem = (OwnerKey("telegram", "", u) for u in ("1", "2", "3"))
-    for owner in (ann, bob, cem):
-        queued(journeys, owner, 2)
+    pending = {owner.user_id: queued(journeys, owner, 2) for owner in (ann, bob, cem)}
+    assert all(len(ids) >= 2 for ids in pending.values())
     shown: list[tuple[str, int]] = []
     failures = {"2": RetryLater(30), "3": Undeliverable("blocked")}
 
@@ -140,19 +142,18 @@ async def test_the_loop_keeps_each_chats_order_honours_retry_after_and_drops_wha
         shown.append((owner.user_id, receipt))
         return 100 + receipt
 
-    loop = OutboxLoop(journeys, "telegram", show, interval=0)
-    await loop.once()
-    ann_rows = [r for r in outbox(journeys, ann)]
-    assert [r for u, r in shown if u == "1"] == [r.id for r in ann_rows]  # every reply, oldest first
-    assert {r.status for r in ann_rows} == {"sent"} and all(r.sent_ref == str(100 + r.id) for r in ann_rows)
-    bob_rows = outbox(journeys, bob)
+    def rows(owner: OwnerKey) -> list[OutboxItem]:
+        return [r for r in outbox(journeys, owner) if r.id in pending[owner.user_id]]
+
+    await OutboxLoop(journeys, "telegram", show, interval=0).once()
+    assert [r for u, r in shown if u == "1"] == pending["1"]  # every reply, oldest first
+    assert {r.status for r in rows(ann)} == {"sent"} and all(r.sent_ref == str(100 + r.id) for r in rows(ann))
     assert [u for u, r in shown if u == "2"] == ["2"]  # one try; the later replies wait behind it
-    assert {r.status for r in bob_rows} == {"pending"}
+    assert {r.status for r in rows(bob)} == {"pending"}
     from store.living_repo import utcnow
 
-    assert bob_rows[0].due_at.replace(tzinfo=None) > (utcnow() + timedelta(seconds=25)).replace(tzinfo=None)
-    cem_rows = outbox(journeys, cem)
-    assert cem_rows[0].status == "dropped" and {r.status for r in cem_rows[1:]} == {"sent"}
+    assert rows(bob)[0].due_at.replace(tzinfo=None) > (utcnow() + timedelta(seconds=25)).replace(tzinfo=None)
+    assert rows(cem)[0].status == "dropped" and {r.status for r in rows(cem)[1:]} == {"sent"}
 
 
 def test_several_processes_share_the_outbox_without_sending_anything_twice(pg_url: str) -> None:
@@ -160,7 +161,7 @@ def test_several_processes_share_the_outbox_without_sending_anything_twice(pg_ur
     taken by exactly one of them."""
     first = Journeys(Store.open(pg_url))
     owners = [OwnerKey("telegram", "", str(n)) for n in range(20)]
-    expected = {r.receipt for owner in owners for r in queued(first, owner, 4)}
+    expected = {r for owner in owners for r in queued(first, owner, 4)}
     taken: list[int] = []
     lock = threading.Lock()
     start = threading.Barrier(4)
@@ -183,7 +184,7 @@ def test_several_processes_share_the_outbox_without_sending_anything_twice(pg_ur
     for t in threads:
         t.join()
     first.close()
-    assert len(expected) >= 100 and sorted(taken) == sorted(expected)  # each exactly once
+    assert len(expected) >= 80 and sorted(taken) == sorted(expected)  # each exactly once
 
 
 def test_a_reply_held_by_a_live_sender_is_not_taken_by_another(journeys: Journeys) -> None:
