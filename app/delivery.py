@@ -80,7 +80,8 @@ def from_row(record: OutboxRecord) -> Reply:
 
 
 def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    """The very same text sent again: a different spelling may be a deliberate new answer."""
+    return a.strip() == b.strip()
 
 
 def _after(ref: str | None, message_id: str) -> bool:
