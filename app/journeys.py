@@ -100,12 +100,14 @@ class Journeys:
         dedup_key: str | None = None,
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
+        reshow: bool = True,
     ) -> list[Reply]:
         """The engine's replies to one event, after it was committed.
 
         Without an `address` a re-delivered event gets []. With one (a channel that delivers through
         the outbox, see app/delivery.py) the replies are queued in the same transaction, carry
-        receipts, and a re-delivered event shows what the owner has not seen, or the current question.
+        receipts, and a re-delivered event shows what the owner has not seen, or else (with
+        `reshow`: the platform re-delivers only after a failure) the current question.
         Replies of type summary/export are requests: `turn` (or `expand`) turns them into a report and files."""
         given = TurnInput(event=event, lang_hint=lang_hint, flow=self.flow)
         try:
@@ -117,7 +119,7 @@ class Journeys:
                 )
                 if result is DUPLICATE:
                     held = self.store.take_outbox(owner, delivery.FAST_LEASE)
-                    if held:
+                    if held or not reshow:
                         return [delivery.from_row(r) for r in held]
                     return self.handle(owner, Command(SHOW), lang_hint=lang_hint, address=address)
         except StoreUnavailable as exc:
@@ -134,8 +136,9 @@ class Journeys:
         dedup_key: str | None = None,
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
+        reshow: bool = True,
     ) -> list[Reply]:
-        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address)
+        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
 
     async def turn(
         self,
@@ -145,11 +148,12 @@ class Journeys:
         dedup_key: str | None = None,
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
+        reshow: bool = True,
     ) -> AsyncIterator[Outgoing]:
         """One event, as neutral outgoing items in the order to show them; summaries and exports
         expanded. With an `address`, the last item made from each queued reply carries its receipt:
         pass it to `delivered` once shown."""
-        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address):
+        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow):
             async for out in self.expand(owner, item):
                 yield out
 
@@ -197,10 +201,10 @@ class Journeys:
         yield replace(await asyncio.to_thread(self.reports.chart, view), receipt=receipt)
 
     # -- the outbox ------------------------------------------------------------------------
-    def due_replies(self, channel: str, *, limit: int = 50) -> list[delivery.Due]:
+    def due_replies(self, channel: str, *, limit: int = 50, workspace: str | None = None) -> list[delivery.Due]:
         """Queued replies of the channel that no process is showing (their maker died or failed),
         each now held by the caller, oldest first."""
-        return [delivery.Due(r.owner, r.address, delivery.from_row(r), r.attempts) for r in self.store.claim_outbox(channel, delivery.SEND_LEASE, limit)]
+        return [delivery.Due(r.owner, r.address, delivery.from_row(r), r.attempts) for r in self.store.claim_outbox(channel, delivery.SEND_LEASE, limit, workspace)]
 
     def retry_later(self, receipt: int, delay: float) -> None:
         self.store.outbox_retry([receipt], timedelta(seconds=delay))

@@ -108,7 +108,7 @@ def take_pending(session: Session, key: OwnerKey, now: datetime, lease: timedelt
     return [_record(r) for r in rows]
 
 
-def claim_due(session: Session, channel: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxRecord]:
+def claim_due(session: Session, channel: str, now: datetime, lease: timedelta, limit: int, workspace: str | None = None) -> list[OutboxRecord]:
     """Due rows of the channel, oldest first, held for `lease`. A row waits while an older row of
     the same owner is still held elsewhere, so each chat gets its replies in order."""
     older = aliased(OutboxItem)
@@ -126,6 +126,8 @@ def claim_due(session: Session, channel: str, now: datetime, lease: timedelta, l
         .order_by(OutboxItem.id)
         .limit(limit)
     )
+    if workspace is not None:  # a Slack process holds the token of one workspace
+        query = query.where(OutboxItem.workspace == workspace)
     rows = session.scalars(_locked(session, query)).all()
     for row in rows:
         row.due_at = now + lease

@@ -237,8 +237,8 @@ class Store:
         """One owner's undelivered replies, oldest first, now held by the caller."""
         return self.write(lambda s: outbox.take_pending(s, key, living_repo.utcnow(), lease, only_due=only_due))
 
-    def claim_outbox(self, channel: str, lease: timedelta, limit: int = 50) -> list[outbox.OutboxRecord]:
-        return self.write(lambda s: outbox.claim_due(s, channel, living_repo.utcnow(), lease, limit))
+    def claim_outbox(self, channel: str, lease: timedelta, limit: int = 50, workspace: str | None = None) -> list[outbox.OutboxRecord]:
+        return self.write(lambda s: outbox.claim_due(s, channel, living_repo.utcnow(), lease, limit, workspace))
 
     def outbox_sent(self, ids: list[int], ref: str | None = None) -> None:
         self.write(lambda s: outbox.mark_sent(s, ids, ref, living_repo.utcnow()))

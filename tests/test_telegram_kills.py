@@ -190,7 +190,8 @@ def run(url: str, tmp_path: Path, seed: int) -> None:
         bot = BotProcess(fake, url, tmp_path / "bot.log")
         kills = in_flight = 0
         deadline = time.monotonic() + 360
-        next_kill = time.monotonic() + rng.uniform(1.5, 4.0)
+        started = fake.mark()
+        next_kill = float("inf")
         while not all(p.done for p in people):
             assert time.monotonic() < deadline, [(p.user_id, p.position, p.confused) for p in people]
             now = time.monotonic()
@@ -201,21 +202,24 @@ def run(url: str, tmp_path: Path, seed: int) -> None:
                 said = said or person.last_id != before
             # Most kills land just after an owner sent something (before the turn commits, between
             # commit and reply, or between reply and its receipt); the others at any moment.
-            if kills < KILLS and now >= next_kill and (said or kills % 3 == 2):
+            if next_kill == float("inf") and any(c.method == "getUpdates" for c in fake.calls[started:]):
+                next_kill = now + rng.uniform(0.3, 2.0)  # the new process is polling: it works a while
+            if kills < KILLS and now >= next_kill and (said or kills % 4 == 3):
                 if said:
-                    time.sleep(rng.uniform(0.0, 0.04))
+                    time.sleep(rng.uniform(0.0, 0.025))
                 in_flight += sum(p.waiting(fake) for p in people)
                 bot.kill()
                 kills += 1
+                started = fake.mark()
                 bot = BotProcess(fake, url, tmp_path / "bot.log")
-                next_kill = time.monotonic() + rng.uniform(1.0, 3.0)  # the new process starts (about a second), then works a while
+                next_kill = float("inf")
             time.sleep(0.05)
         time.sleep(1.0)
         bot.stop()
     finally:
         fake.shutdown()
     assert kills == KILLS
-    assert in_flight >= KILLS // 4, f"only {in_flight} answers were in flight at {kills} kills"
+    assert in_flight >= KILLS // 5, f"only {in_flight} answers were in flight at {kills} kills"
     for person in people:
         assert not person.confused, person.confused
         assert log_of(url, str(person.user_id)) == expected, f"owner {person.user_id}: an answer was lost, doubled or misfiled"

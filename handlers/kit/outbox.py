@@ -42,15 +42,16 @@ def backoff(attempts: int) -> float:
 
 
 class OutboxLoop:
-    def __init__(self, journeys: Journeys, channel: str, show: Show, *, interval: float = 1.0) -> None:
+    def __init__(self, journeys: Journeys, channel: str, show: Show, *, interval: float = 1.0, workspace: str | None = None) -> None:
         self.journeys = journeys
+        self.workspace = workspace
         self.channel = channel
         self.show = show
         self.interval = interval
 
     async def once(self) -> int:
         """One pass; returns how many replies were delivered."""
-        due = await asyncio.to_thread(self.journeys.due_replies, self.channel)
+        due = await asyncio.to_thread(lambda: self.journeys.due_replies(self.channel, workspace=self.workspace))
         stuck: set[OwnerKey] = set()
         sent = 0
         for each in due:

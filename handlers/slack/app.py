@@ -240,6 +240,7 @@ def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, journeys
     env = os.environ if env is None else env
     app, adapter = build_app(journeys, env=env)
     interval = float(env.get("JOURNEYBOT_REMINDER_INTERVAL", "60") or 60)
+    adapter.outbox_interval = _number(env, "JOURNEYBOT_OUTBOX_INTERVAL", 1)
     app_token = env.get("SLACK_APP_TOKEN", "").strip()
     try:
         if app_token:
@@ -293,6 +294,7 @@ def preflight(env: Mapping[str, str] | None = None) -> None:
     """What can be checked before the app starts: the settings and the bot token."""
     env = os.environ if env is None else env
     _number(env, "JOURNEYBOT_REMINDER_INTERVAL", 60)
+    _number(env, "JOURNEYBOT_OUTBOX_INTERVAL", 1)
     if not env.get("SLACK_SIGNING_SECRET", "").strip() and not env.get("SLACK_APP_TOKEN", "").strip():
         raise ConfigError("missing_secret")
     loop = asyncio.new_event_loop()  # its own loop: the server or Socket Mode makes theirs

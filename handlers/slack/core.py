@@ -22,6 +22,7 @@ from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
 from bot.events import Event
 from bot.replies import Reply
 from handlers.kit import OwnerQueue, ReminderLoop
+from handlers.kit.outbox import OutboxLoop, RetryLater, Undeliverable
 from handlers.kit.intake import (
     MAX_CSV_BYTES,
     FileRejected,
@@ -47,6 +48,9 @@ Respond = Callable[..., Awaitable[Any]]
 Target = Callable[[Outgoing], Awaitable[str]]
 
 
+# Errors after which a post to the DM can never succeed: the reply is dropped, not retried.
+GONE = frozenset({"channel_not_found", "is_archived", "account_inactive", "user_disabled", "cannot_dm_bot", "not_in_channel", "invalid_auth", "token_revoked"})
+
 @dataclass
 class SlackJourneys:
     """The adapter's state: the application layer, per-owner ordering and small caches."""
@@ -56,6 +60,7 @@ class SlackJourneys:
     _dm: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
     _locale: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False)
     _background: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+    outbox_interval: float = 1.0  # seconds between looks for DM replies a failed post left undelivered
 
     # -- identity and language ----------------------------------------------------
     @staticmethod
@@ -155,8 +160,11 @@ class SlackJourneys:
         return ReminderLoop(self.app, PLATFORM, send, interval=interval, workspace=workspace)
 
     def start_reminders(self, client: AsyncWebClient, interval: float) -> asyncio.Task[None] | None:
-        """Send due review reminders of the token's workspace every `interval` seconds, in the background."""
-        return asyncio.create_task(self._reminders(client, interval)) if interval > 0 else None
+        """In the background, for the token's workspace: due review reminders every `interval`
+        seconds, and DM replies left undelivered (the outbox) every `outbox_interval` seconds."""
+        if interval <= 0 and self.outbox_interval <= 0:
+            return None
+        return asyncio.create_task(self._reminders(client, interval))
 
     async def _reminders(self, client: AsyncWebClient, interval: float) -> None:
         while True:  # the workspace of the token first; Slack may be unreachable at start
@@ -165,8 +173,33 @@ class SlackJourneys:
                 break
             except Exception:
                 log.warning("auth.test failed; review reminders start later", exc_info=True)
-                await asyncio.sleep(interval)
-        await self.reminder_loop(client, str(auth.get("team_id") or ""), interval).run()
+                await asyncio.sleep(interval if interval > 0 else self.outbox_interval)
+        workspace = str(auth.get("team_id") or "")
+        loops = []
+        if interval > 0:
+            loops.append(self.reminder_loop(client, workspace, interval).run())
+        if self.outbox_interval > 0:
+            loops.append(self.outbox_loop(client, workspace).run())
+        await asyncio.gather(*loops)
+
+    def outbox_loop(self, client: AsyncWebClient, workspace: str) -> OutboxLoop:
+        """DM replies stored with their turn but never posted (a failed post, a killed process)."""
+
+        async def show(owner: OwnerKey, address: dict[str, Any], items: list[Outgoing]) -> str | None:
+            ref: str | None = None
+            try:
+                for item in items:
+                    ref = await self.render(client, owner, str(address["channel"]), item) or ref
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or "")
+                if error == "ratelimited":
+                    raise RetryLater(float(exc.response.headers.get("Retry-After", 1) or 1)) from None
+                if error in GONE:
+                    raise Undeliverable(error) from None
+                raise
+            return ref
+
+        return OutboxLoop(self.app, PLATFORM, show, interval=self.outbox_interval, workspace=workspace)
 
     # -- running work after the acknowledgement --------------------------------------
     def spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
@@ -202,10 +235,15 @@ class SlackJourneys:
             log.warning("%d Slack tasks still running at shutdown", len(self._background))
 
     # -- the conversation -------------------------------------------------------------
-    async def turn(self, client: AsyncWebClient, owner: OwnerKey, event: Event, *, dedup_key: str | None = None) -> AsyncIterator[Outgoing]:
-        """The neutral items of one owner event, summaries and exports expanded."""
+    async def turn(
+        self, client: AsyncWebClient, owner: OwnerKey, event: Event, *, dedup_key: str | None = None, address: dict[str, Any] | None = None
+    ) -> AsyncIterator[Outgoing]:
+        """The neutral items of one owner event, summaries and exports expanded. With an `address`
+        (the DM) the replies go through the outbox: `show` marks each one delivered once posted.
+        Slack also re-delivers an event whose acknowledgement was merely slow, so a re-delivery shows
+        only replies still undelivered, never the question again."""
         hint = await self.locale(client, owner)
-        async for item in self.app.turn(owner, event, dedup_key=dedup_key, lang_hint=hint):
+        async for item in self.app.turn(owner, event, dedup_key=dedup_key, lang_hint=hint, address=address, reshow=False):
             yield item
 
     async def post(self, client: AsyncWebClient, channel: str, blocks: list[render.Block], text: str) -> list[str]:
@@ -234,14 +272,16 @@ class SlackJourneys:
         `target` picks another channel for the summary and its files (see the /journey command)."""
         async for item in items:
             where = await target(item) if target is not None and _delivered(item) else channel
-            await self.render(client, owner, where, item, respond=respond, skip_questions=skip_questions)
+            ts = await self.render(client, owner, where, item, respond=respond, skip_questions=skip_questions)
+            await self.app.delivered(item, ts)
 
     async def render(
         self, client: AsyncWebClient, owner: OwnerKey, channel: str, item: Outgoing, *, respond: Respond | None = None, skip_questions: bool = False
-    ) -> None:
+    ) -> str | None:
+        """Show one item; the ts of the last message posted for it, if any."""
         if isinstance(item, ReportItem):
             blocks = render.report_blocks(item.lang, item.report, item.title)
-            await self.post(client, channel, blocks, render.t(item.lang, "report.header", title=render.escape(item.title)))
+            return (await self.post(client, channel, blocks, render.t(item.lang, "report.header", title=render.escape(item.title))))[-1]
         elif isinstance(item, FileItem):
             title = render.t(item.lang, "file_title") if item.kind == "markdown" else item.filename
             await self.upload(client, channel, item.filename, item.data, title)
@@ -253,21 +293,22 @@ class SlackJourneys:
             await self.upload(client, channel, item.filename, item.data, title, comment=comment)
         elif item.type == "question":
             if not skip_questions:
-                await self.post(client, channel, render.question_blocks(item.lang, item), render.escape(item.text))
+                return (await self.post(client, channel, render.question_blocks(item.lang, item), render.escape(item.text)))[-1]
         elif item.type in ("summary", "export"):
             log.warning("an unexpanded %s request reached the Slack adapter", item.type)
         else:
-            await self._say(client, channel, item, respond)
+            return await self._say(client, channel, item, respond)
+        return None
 
-    async def _say(self, client: AsyncWebClient, channel: str, reply: Reply, respond: Respond | None) -> None:
+    async def _say(self, client: AsyncWebClient, channel: str, reply: Reply, respond: Respond | None) -> str | None:
         if not reply.text.strip():
-            return
+            return None
         blocks = render.text_blocks(reply)
         notification = render.notification_text(reply)
         if respond is not None and len(blocks) <= render.MAX_BLOCKS:
             await respond(text=render.fallback(notification), blocks=blocks, response_type="ephemeral", replace_original=False)
-            return
-        await self.post(client, channel, blocks, notification)
+            return None
+        return (await self.post(client, channel, blocks, notification))[-1]
 
     async def upload(self, client: AsyncWebClient, channel: str, filename: str, data: bytes, title: str, *, comment: str | None = None) -> None:
         kwargs: dict[str, Any] = {"initial_comment": comment} if comment else {}

@@ -62,7 +62,7 @@ def edited(journeys: SlackJourneys, body: dict[str, Any], event: dict[str, Any],
 
 
 async def show(journeys: SlackJourneys, client: AsyncWebClient, owner: OwnerKey, channel: str, event: Event, dedup: str | None) -> None:
-    await journeys.show(client, owner, channel, journeys.turn(client, owner, event, dedup_key=dedup))
+    await journeys.show(client, owner, channel, journeys.turn(client, owner, event, dedup_key=dedup, address={"channel": channel}))
 
 
 async def work(
@@ -90,7 +90,7 @@ async def work(
         event = Command("results", content)
     else:
         event = Text(text, message_id=ts)
-    await journeys.show(client, owner, channel, journeys.turn(client, owner, event, dedup_key=dedup))
+    await journeys.show(client, owner, channel, journeys.turn(client, owner, event, dedup_key=dedup, address={"channel": channel}))
 
 
 def _shared_file(event: dict[str, Any]) -> dict[str, Any] | None:
