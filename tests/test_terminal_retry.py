@@ -18,8 +18,8 @@ class LostAcknowledgement(Journeys):
         super().__init__(repo)
         self.lose = lose
 
-    def handle(self, owner, event, *, dedup_key=None, lang_hint=None):
-        replies = super().handle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint)
+    def handle(self, owner, event, *, dedup_key=None, lang_hint=None, **kw):
+        replies = super().handle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, **kw)
         if getattr(event, "text", None) == self.lose:
             self.lose = ""
             return [Reply(type="error", text=prompts.say("en", "messages", "errors.store_down"), data={"store_down": True})]
