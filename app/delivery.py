@@ -12,6 +12,7 @@ second time under the next question: the owner gets the acknowledgement and the 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -50,6 +51,35 @@ class Due:
     address: dict[str, Any]
     reply: Reply
     attempts: int
+
+
+class Shown:
+    """Receipts of items the adapter showed, kept in memory until they are written: with the owner's
+    next turn (in its transaction) or by the outbox loop's next pass, whichever comes first. A turn
+    then costs no extra commit; a process killed before writing them sends those replies again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sent: dict[int, str | None] = {}
+        self._removed: set[int] = set()
+
+    def add(self, receipt: int, ref: str | None, *, remove: bool = False) -> None:
+        with self._lock:
+            if remove:
+                self._removed.add(receipt)
+            else:
+                self._sent[receipt] = ref
+
+    def take(self) -> tuple[dict[int, str | None], set[int]]:
+        with self._lock:
+            sent, removed = self._sent, self._removed
+            self._sent, self._removed = {}, set()
+            return sent, removed
+
+    def put_back(self, sent: dict[int, str | None], removed: set[int]) -> None:
+        with self._lock:
+            self._sent = {**sent, **self._sent}
+            self._removed |= removed
 
 
 def lease_of(reply: Reply) -> timedelta:
@@ -101,8 +131,10 @@ def is_resend(last: list[OutboxRecord], event: Event) -> bool:
     return any(r.status == PENDING or _after(r.sent_ref, event.message_id) for r in last)
 
 
-def step(tx: TurnTx, given: TurnInput) -> Prepared:
-    """The turn, unless the event re-sends the last answer before its acknowledgement was seen."""
+def step(tx: TurnTx, given: TurnInput, shown: tuple[dict[int, str | None], set[int]]) -> Prepared:
+    """The turn, unless the event re-sends the last answer before its acknowledgement was seen.
+    What was shown since the last write is marked first, in the same transaction."""
+    tx.mark_shown(*shown)
     if is_resend(tx.last_outbox_turn(), given.event):
         held = tx.take_outbox(FAST_LEASE, only_due=False)
         if held:

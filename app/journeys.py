@@ -59,6 +59,7 @@ class Journeys:
         self._writer_env = writer_env or {}  # the writer is built with the first summary, not at start-up
         self._reports: Reports | None = None
         self._team: Team | None = None
+        self._shown = delivery.Shown()
 
     @property
     def reports(self) -> "Reports":
@@ -114,10 +115,17 @@ class Journeys:
             if address is None:
                 result = self.store.turn(owner, dedup_key, lambda tx: run_turn(tx, given))
             else:
-                result = self.store.turn(
-                    owner, dedup_key, lambda tx: delivery.step(tx, given), then=lambda tx, p: delivery.queue(tx, p, address, event)
-                )
+                shown = self._shown.take()
+                try:
+                    result = self.store.turn(
+                        owner, dedup_key, lambda tx: delivery.step(tx, given, shown), then=lambda tx, p: delivery.queue(tx, p, address, event)
+                    )
+                except BaseException:
+                    self._shown.put_back(*shown)
+                    raise
                 if result is DUPLICATE:
+                    self._shown.put_back(*shown)
+                    self.flush_delivered()
                     held = self.store.take_outbox(owner, delivery.FAST_LEASE)
                     if held or not reshow:
                         return [delivery.from_row(r) for r in held]
@@ -158,14 +166,24 @@ class Journeys:
                 yield out
 
     async def delivered(self, item: Outgoing, ref: str | int | None = None) -> None:
-        """The item was shown (as the platform's message `ref`): its outbox row is done."""
+        """The item was shown (as the platform's message `ref`): its outbox row is done. Written with
+        the owner's next turn or by `flush_delivered`, whichever comes first."""
         receipt = receipt_of(item)
-        if receipt is None:
+        if receipt is not None:
+            # nothing of a forgotten owner stays behind, not even the confirmation
+            forgotten = isinstance(item, Reply) and item.type == "forgotten"
+            self._shown.add(receipt, None if ref is None else str(ref), remove=forgotten)
+
+    def flush_delivered(self) -> None:
+        """Write the receipts of what was shown (the outbox loop does, every pass; and at shutdown)."""
+        sent, removed = self._shown.take()
+        if not sent and not removed:
             return
-        if isinstance(item, Reply) and item.type == "forgotten":  # nothing of a forgotten owner stays behind
-            await asyncio.to_thread(self.store.outbox_remove, [receipt])
-        else:
-            await asyncio.to_thread(self.store.outbox_sent, [receipt], None if ref is None else str(ref))
+        try:
+            self.store.outbox_shown(sent, removed)
+        except BaseException:
+            self._shown.put_back(sent, removed)
+            raise
 
     async def expand(self, owner: OwnerKey, item: Reply) -> AsyncIterator[Outgoing]:
         """A summary request becomes 'working', the report, the markdown file and the chart; an export
@@ -186,7 +204,7 @@ class Journeys:
             return
         if item.journey_id is None:
             if receipt is not None:  # nothing to show: done
-                await asyncio.to_thread(self.store.outbox_sent, [receipt], None)
+                self._shown.add(receipt, None)
             return
         if item.type == "summary" and item.text.strip():
             yield Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id, data={"working": True})
@@ -204,6 +222,7 @@ class Journeys:
     def due_replies(self, channel: str, *, limit: int = 50, workspace: str | None = None) -> list[delivery.Due]:
         """Queued replies of the channel that no process is showing (their maker died or failed),
         each now held by the caller, oldest first."""
+        self.flush_delivered()  # never take over what this process already showed
         return [delivery.Due(r.owner, r.address, delivery.from_row(r), r.attempts) for r in self.store.claim_outbox(channel, delivery.SEND_LEASE, limit, workspace)]
 
     def retry_later(self, receipt: int, delay: float) -> None:

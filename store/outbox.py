@@ -147,6 +147,16 @@ def mark_sent(session: Session, ids: Sequence[int], ref: str | None, now: dateti
     )
 
 
+def mark_shown(session: Session, sent: dict[int, str | None], removed: set[int], now: datetime) -> None:
+    """Rows the adapter showed: sent (with the platform's message id), or deleted (the confirmation
+    of a `/forget`, of which nothing may stay)."""
+    if sent:
+        rows = [{"id": i, "status": SENT, "sent_at": now, "sent_ref": ref} for i, ref in sent.items()]
+        session.execute(update(OutboxItem), rows)
+    if removed:
+        remove(session, list(removed))
+
+
 def retry_at(session: Session, ids: Sequence[int], when: datetime) -> None:
     session.execute(update(OutboxItem).where(OutboxItem.id.in_(list(ids)), OutboxItem.status == PENDING).values(due_at=when))
 

@@ -249,6 +249,9 @@ class Store:
     def outbox_drop(self, ids: list[int]) -> None:
         self.write(lambda s: outbox.drop(s, ids, living_repo.utcnow()))
 
+    def outbox_shown(self, sent: dict[int, str | None], removed: set[int]) -> None:
+        self.write(lambda s: outbox.mark_shown(s, sent, removed, living_repo.utcnow()))
+
     def outbox_remove(self, ids: list[int]) -> None:
         self.write(lambda s: outbox.remove(s, ids))
 

@@ -151,6 +151,9 @@ class TurnTx:
         """The owner's undelivered replies, now held by this turn's process for `lease`."""
         return outbox.take_pending(self.session, self.key, self.now, lease, only_due=only_due)
 
+    def mark_shown(self, sent: dict[int, str | None], removed: set[int]) -> None:
+        outbox.mark_shown(self.session, sent, removed, self.now)
+
     def drop_outbox(self, ids: list[int]) -> None:
         if ids:
             outbox.drop(self.session, ids, self.now)

@@ -37,6 +37,7 @@ def logged(journeys: Journeys, owner: OwnerKey = OWNER) -> list[tuple[str, str]]
 
 
 def outbox(journeys: Journeys, owner: OwnerKey = OWNER) -> list[OutboxItem]:
+    journeys.flush_delivered()
     with journeys.store.sessions() as session:
         return list(session.scalars(select(OutboxItem).where(OutboxItem.user_id == owner.user_id).order_by(OutboxItem.id)))
 

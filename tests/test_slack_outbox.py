@@ -24,6 +24,7 @@ def logged(h: Harness) -> list[tuple[str, str]]:
 
 
 def rows(h: Harness) -> list[OutboxItem]:
+    h.app.flush_delivered()
     with h.store.sessions() as session:
         return list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
 

@@ -226,13 +226,17 @@ class SlackJourneys:
             while self._background:
                 await asyncio.gather(*list(self._background), return_exceptions=True)
 
-        if timeout is None:
-            await wait()
-            return
         try:
-            await asyncio.wait_for(wait(), timeout)
+            if timeout is None:
+                await wait()
+            else:
+                await asyncio.wait_for(wait(), timeout)
         except asyncio.TimeoutError:
             log.warning("%d Slack tasks still running at shutdown", len(self._background))
+        try:
+            await asyncio.to_thread(self.app.flush_delivered)
+        except Exception:  # they are posted again by the next process: shown twice, never lost
+            log.warning("could not record the last replies as delivered", exc_info=True)
 
     # -- the conversation -------------------------------------------------------------
     async def turn(

@@ -339,6 +339,10 @@ class TelegramBot:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        try:
+            await asyncio.to_thread(self.journeys.flush_delivered)
+        except Exception:  # they are sent again by the next process: shown twice, never lost
+            log.warning("could not record the last replies as delivered", exc_info=True)
 
     def outbox_loop(self, bot: Any) -> OutboxLoop:
         """Replies stored with their turn but never shown (a failed send, a killed process)."""
