@@ -20,6 +20,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
 _LINE_START = re.compile(r"^([#+\-=]|\d+[.)])")
 _MERMAID_MAX = 60
+# A journey diagram gives each task a fixed width: labels longer than this are cut by Mermaid, and
+# more tasks than this shrink to unreadable. The full names stand in the tables above the diagram.
+MERMAID_TASK_MAX = 24
+MERMAID_TASKS_PER_DIAGRAM = 8
 # words that start a statement in a Mermaid journey (matched case-insensitively, as its lexer does)
 _MERMAID_KEYWORD = re.compile(r"(?:journey|title|section|acctitle|accdescr)(?![A-Za-z0-9_])", re.I)
 _NUMBER = re.compile(r"\d{1,9}(?:[.,]\d{1,3})?")  # a score or a count: safe in a table as it is
@@ -66,14 +70,14 @@ def mermaid_text(text: Any) -> str:
     return _shorten(value, _MERMAID_MAX) or "-"
 
 
-def mermaid_task(text: Any) -> str:
+def mermaid_task(text: Any, limit: int = _MERMAID_MAX) -> str:
     """A task (touchpoint) name for a Mermaid journey: `mermaid_text`, and quoted when it starts with a
     word the lexer takes for a keyword at the start of a line ("Journey planner", "Section in the
     newspaper", "Title page of the brochure", "accTitle"): unquoted, the first breaks the diagram, the
     second opens a section and the third replaces the diagram's title."""
-    value = mermaid_text(text)
+    value = _shorten(mermaid_text(text), limit)
     if _MERMAID_KEYWORD.match(value):
-        value = f"‘{_shorten(value, _MERMAID_MAX - 2)}’"
+        value = f"‘{_shorten(value, limit - 2)}’"
     return value
 
 
@@ -234,21 +238,27 @@ def _field_table(journey: JourneyView, keys: tuple[str, ...], t: dict[str, Any])
 def _mermaid(journey: JourneyView, t: dict[str, Any]) -> list[str]:
     # a comma separates actors: one persona is one actor
     actor = " ".join(mermaid_text(journey.persona_name or prompts.say(journey.lang, "messages", "fallback.persona")).replace(",", " ").split()) or "-"
-    lines = ["```mermaid", "journey", f"    title {mermaid_text(journey.title)}"]
-    tasks = 0
-    skipped = False
-    for stage in journey.stages:
-        scored = [tp for tp in stage.touchpoints if tp.score is not None]
-        skipped = skipped or len(scored) < len(stage.touchpoints)
-        if not scored:
-            continue
-        lines.append(f"    section {mermaid_text(stage.name)}")
-        for tp in scored:
-            lines.append(f"      {mermaid_task(tp.name)}: {max(1, min(5, int(tp.score or 1)))}: {actor}")
-            tasks += 1
-    lines.append("```")
-    if tasks == 0:
+    skipped = any(tp.score is None for stage in journey.stages for tp in stage.touchpoints)
+    scored = [(stage, [tp for tp in stage.touchpoints if tp.score is not None]) for stage in journey.stages]
+    scored = [(stage, tps) for stage, tps in scored if tps]
+    if not scored:
         return [inline(t["no_curve"])]
+    # Whole stages per diagram, at most MERMAID_TASKS_PER_DIAGRAM tasks each (a bigger stage alone)
+    groups: list[list[tuple[Any, list[Any]]]] = [[]]
+    for stage, tps in scored:
+        if groups[-1] and sum(len(x) for _, x in groups[-1]) + len(tps) > MERMAID_TASKS_PER_DIAGRAM:
+            groups.append([])
+        groups[-1].append((stage, tps))
+    lines: list[str] = []
+    for number, group in enumerate(groups, start=1):
+        title = journey.title if len(groups) == 1 else f"{journey.title} ({number}/{len(groups)})"
+        lines += ["", "```mermaid"] if lines else ["```mermaid"]
+        lines += ["journey", f"    title {mermaid_text(title)}"]
+        for stage, tps in group:
+            lines.append(f"    section {mermaid_text(stage.name)}")
+            for tp in tps:
+                lines.append(f"      {mermaid_task(tp.name, MERMAID_TASK_MAX)}: {max(1, min(5, int(tp.score or 1)))}: {actor}")
+        lines.append("```")
     if skipped:
         lines += ["", f"_{inline(t['curve_note'])}_"]
     return lines

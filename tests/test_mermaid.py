@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.coach import build_report
-from bot.export import mermaid_task, mermaid_text, render_markdown
+from bot.export import MERMAID_TASK_MAX, MERMAID_TASKS_PER_DIAGRAM, mermaid_task, mermaid_text, render_markdown
 from bot.flow import stage_slugs
 from bot.journey import JourneyView, build_view
 from tests.conftest import TODAY
@@ -98,26 +98,41 @@ def journey_view(business: str, persona: str, stages: dict[str, list[str]], lang
     return build_view(answers, lang, 1)
 
 
-def diagram(view: JourneyView) -> str:
+def diagrams(view: JourneyView) -> list[str]:
     markdown = render_markdown(view, build_report(view, TODAY), today=TODAY.isoformat())
-    match = re.search(r"^```mermaid\n(.*?)\n```$", markdown, re.S | re.M)
-    assert match, "no Mermaid block"
-    return match.group(1)
+    found = re.findall(r"^```mermaid\n(.*?)\n```$", markdown, re.S | re.M)
+    assert found, "no Mermaid block"
+    return found
 
 
-def expected(view: JourneyView) -> dict[str, Any]:
-    """The title, sections and tasks the diagram of `view` must be read as."""
+def diagram(view: JourneyView) -> str:
+    return diagrams(view)[0]
+
+
+def expected(view: JourneyView) -> list[dict[str, Any]]:
+    """The title, sections and tasks each diagram of `view` must be read as: whole stages, at most
+    MERMAID_TASKS_PER_DIAGRAM tasks a diagram, short task labels."""
     actor = " ".join(mermaid_text(view.persona_name).replace(",", " ").split()) or "-"
-    tasks = [{"section": mermaid_text(stage.name), "task": mermaid_task(tp.name), "score": tp.score, "people": [actor]}
-             for stage in view.stages for tp in stage.touchpoints]
-    return {"ok": True, "type": "journey", "title": mermaid_text(view.title),
-            "sections": [mermaid_text(stage.name) for stage in view.stages], "tasks": tasks}
+    groups: list[list[Any]] = [[]]
+    for stage in view.stages:
+        if groups[-1] and sum(len(s.touchpoints) for s in groups[-1]) + len(stage.touchpoints) > MERMAID_TASKS_PER_DIAGRAM:
+            groups.append([])
+        groups[-1].append(stage)
+    out = []
+    for number, group in enumerate(groups, start=1):
+        title = view.title if len(groups) == 1 else f"{view.title} ({number}/{len(groups)})"
+        tasks = [{"section": mermaid_text(stage.name), "task": mermaid_task(tp.name, MERMAID_TASK_MAX), "score": tp.score, "people": [actor]}
+                 for stage in group for tp in stage.touchpoints]
+        out.append({"ok": True, "type": "journey", "title": mermaid_text(title), "sections": [mermaid_text(s.name) for s in group], "tasks": tasks})
+    return out
 
 
 def assert_read_as_written(views: list[JourneyView]) -> None:
-    results = mermaid_parse([diagram(view) for view in views])
-    for view, result in zip(views, results):
-        assert result == expected(view), (diagram(view), result)
+    texts = [diagrams(view) for view in views]
+    results = iter(mermaid_parse([t for group in texts for t in group]))
+    for view, group in zip(views, texts):
+        got = [next(results) for _ in group]
+        assert got == expected(view), (group, got)
 
 
 def test_hostile_touchpoint_and_stage_names_keep_the_diagram_and_its_title():
@@ -152,3 +167,20 @@ def test_random_names_from_hostile_pieces_always_parse():
 
     views = [journey_view(name() or "x", name() or "y", {name() + " stage": [name(), name(), name()]}) for _ in range(150)]
     assert_read_as_written(views)
+
+
+def test_a_big_journey_is_split_into_readable_diagrams_with_short_labels():
+    """14 touchpoints in 6 stages: whole stages per diagram, at most 8 tasks each, labels cut to fit
+    (the full names stand in the tables above), every part titled with the journey and its number."""
+    stages = {f"Stage {n}": [f"A rather long touchpoint name number {n}.{i} in the shop" for i in range(1, 3 + n % 2)] for n in range(1, 7)}
+    view = journey_view("Bakery Bart", "Anna", stages)
+    parts = diagrams(view)
+    assert len(parts) >= 2
+    assert_read_as_written([view])
+    for number, part in enumerate(parts, start=1):
+        tasks = [line for line in part.splitlines() if line.startswith("      ")]
+        assert 0 < len(tasks) <= MERMAID_TASKS_PER_DIAGRAM
+        assert all(len(line.strip().split(":")[0]) <= MERMAID_TASK_MAX for line in tasks)
+        assert part.splitlines()[1] == f"    title Bakery Bart – Anna ({number}/{len(parts)})"
+    markdown = render_markdown(view, build_report(view, TODAY), today=TODAY.isoformat())
+    assert all(name in markdown for names in stages.values() for name in names)  # in full, in the tables
