@@ -151,6 +151,39 @@ class Reports:
         text = render_markdown(view, report, today=self.today().isoformat())
         return FileItem(kind="markdown", filename=filename_for(view), data=text.encode("utf-8"), mime="text/markdown", lang=view.lang, journey_id=view.id)
 
+    def map_file(self, view: JourneyView, report: Report, fmt: str) -> FileItem | ImageItem:
+        """The journey map in one format: png (a picture), pdf (to print), html (a page), csv or
+        xlsx (a sheet), md (the markdown export)."""
+        if fmt == "md":
+            return self.markdown(view, report)
+        from bot.journey_map import build_map
+
+        journey_map = build_map(view, report)
+        stem = filename_for(view).removesuffix(".md")
+        if fmt == "png":
+            from bot.map_picture import render_png
+
+            return ImageItem(kind="map", filename=f"{stem}-map.png", data=render_png(journey_map), lang=view.lang, journey_id=view.id)
+        if fmt == "pdf":
+            from bot.map_picture import render_pdf
+
+            data, mime = render_pdf(journey_map), "application/pdf"
+        elif fmt == "html":
+            from bot.map_page import render_html
+
+            data, mime = render_html(journey_map, report, today=self.today().isoformat()).encode("utf-8"), "text/html"
+        elif fmt == "csv":
+            from bot.map_sheet import render_csv
+
+            data, mime = render_csv(journey_map), "text/csv"
+        elif fmt == "xlsx":
+            from bot.map_sheet import render_xlsx
+
+            data, mime = render_xlsx(journey_map), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            raise ValueError(f"unknown map format {fmt!r}")
+        return FileItem(kind=f"map_{fmt}", filename=f"{stem}-map.{fmt}", data=data, mime=mime, lang=view.lang, journey_id=view.id)
+
     def chart(self, view: JourneyView) -> ImageItem:
         from bot.chart import emotion_curve_png  # matplotlib costs 0.4 s to import: only when a chart is drawn
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from app import Journeys, OwnerKey
 
 
+EXPORT_FORMATS = ("md", "html", "png", "pdf", "csv", "xlsx")
+BINARY_FORMATS = frozenset({"png", "pdf", "xlsx"})
+
 def _lang() -> str:
     return prompts.normalise_language(os.environ.get("JOURNEYBOT_LANG") or os.environ.get("LANG"))
 
@@ -42,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help=_t("export"))
     export.add_argument("journey_id", nargs="?", type=int, help=_t("journey_id"))
     export.add_argument("-o", "--output", type=Path, default=None, help=_t("output"))
+    export.add_argument("-f", "--format", choices=EXPORT_FORMATS, default=None, help=_t("format"))
     export.add_argument("--user", default=None, help=_t("user"))
 
     listing = sub.add_parser("list", help=_t("list"))
@@ -173,7 +177,7 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    """The markdown export written by the configured writer (and its cache), exactly as `/export` in the chat."""
+    """The journey in one format, written by the configured writer (and its cache), exactly as in the chat."""
     import asyncio
 
     from app import JourneyNotFound
@@ -186,19 +190,34 @@ def _export(args: argparse.Namespace) -> int:
             print(_term("no_journey"), file=sys.stderr)
             return 1
         try:
-            item = asyncio.run(journeys.export(owner, journey_id))
+            item = asyncio.run(journeys.export(owner, journey_id, _format_of(args)))
         except JourneyNotFound:
             print(_term("not_found", id=journey_id), file=sys.stderr)
             return 1
     finally:
         journeys.close()
-    if args.output is None or str(args.output) == "-":
-        sys.stdout.write(item.data.decode("utf-8"))
-        sys.stdout.flush()
+    output = args.output
+    binary = _format_of(args) in BINARY_FORMATS
+    if output is None and binary and sys.stdout.isatty():
+        output = Path(item.filename)  # a picture or a PDF is never poured into a terminal
+    if output is None or str(output) == "-":
+        if binary:
+            sys.stdout.buffer.write(item.data)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(item.data.decode("utf-8"))
+            sys.stdout.flush()
     else:
-        args.output.write_bytes(item.data)
-        print(_term("exported", path=str(args.output)))
+        output.write_bytes(item.data)
+        print(_term("exported", path=str(output)))
     return 0
+
+
+def _format_of(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    suffix = args.output.suffix.lower().lstrip(".") if args.output is not None else ""
+    return suffix if suffix in EXPORT_FORMATS else "md"
 
 
 def _list(args: argparse.Namespace) -> int:
