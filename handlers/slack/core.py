@@ -287,11 +287,12 @@ class SlackJourneys:
             blocks = render.report_blocks(item.lang, item.report, item.title)
             return (await self.post(client, channel, blocks, render.t(item.lang, "report.header", title=render.escape(item.title))))[-1]
         elif isinstance(item, FileItem):
-            title = render.t(item.lang, "file_title") if item.kind == "markdown" else item.filename
+            title_key = {"markdown": "file_title", "map_pdf": "pdf_title"}.get(item.kind)
+            title = render.t(item.lang, title_key) if title_key else item.filename
             await self.upload(client, channel, item.filename, item.data, title)
         elif isinstance(item, ImageItem):
-            if item.kind == "chart":
-                title, comment = render.t(item.lang, "chart_title"), render.t(item.lang, "chart_comment")
+            if item.kind in ("chart", "map"):
+                title, comment = render.t(item.lang, f"{item.kind}_title"), render.t(item.lang, f"{item.kind}_comment")
             else:
                 title, comment = item.filename, None
             await self.upload(client, channel, item.filename, item.data, title, comment=comment)

@@ -574,11 +574,13 @@ class TelegramBot:
                 for text in render.report_messages(item.report, getattr(item.report, "language", None) or item.lang or to.lang):
                     ref = (await bot.send_message(to.chat_id, text, parse_mode=ParseMode.HTML)).message_id
             elif isinstance(item, FileItem):
-                caption = render.say(_lang(item, to), "document_caption") if item.kind == "markdown" else None
+                caption_key = {"markdown": "document_caption", "map_pdf": "pdf_caption"}.get(item.kind)
+                caption = render.say(_lang(item, to), caption_key) if caption_key else None
                 ref = (await bot.send_document(to.chat_id, document=item.data, filename=item.filename, caption=caption)).message_id
             elif isinstance(item, ImageItem):
                 if item.data:
-                    caption = render.say(_lang(item, to), "chart_caption") if item.kind == "chart" else None
+                    caption_key = {"chart": "chart_caption", "map": "map_caption"}.get(item.kind)
+                    caption = render.say(_lang(item, to), caption_key) if caption_key else None
                     ref = (await bot.send_photo(to.chat_id, photo=item.data, filename=item.filename, caption=caption)).message_id
             elif isinstance(item, Reply) and item.text.strip():
                 parts = render.reply_messages(to.lang, item)
