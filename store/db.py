@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 7_411_902  # an arbitrary advisory lock id owned by journeybot
 # The newest migration(s). A test checks this against Alembic's own heads, so that start-up can
 # compare it with the database's version without loading Alembic when nothing is behind.
-SCHEMA_HEADS = frozenset({"0003_outbox"})
+SCHEMA_HEADS = frozenset({"0004_survey_links"})
 
 
 def default_database_path() -> Path:

@@ -64,3 +64,21 @@ class SurveyResponse(Base):
     scores: Mapped[dict[str, Any]] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("survey_links.id", ondelete="CASCADE"), index=True)
+    submission: Mapped[str | None] = mapped_column(String(64), unique=True)  # one browser submission, stored once
+
+
+class SurveyLink(Base):
+    """A link customers answer the survey at: an unguessable token bound to one journey version.
+    Closing it (or renewing it) makes the token answer "closed"; `announced` counts the answers the
+    owner was already told about."""
+
+    __tablename__ = "survey_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    announced: Mapped[int] = mapped_column(Integer, default=0)

@@ -13,11 +13,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from store import living_repo, outbox
+from store import living_repo, outbox, survey_links
 from store.db import FairLock, database_url, make_engine, upgrade_if_behind
-from store.models import Conversation, Journey, Owner, ProcessedEvent, Summary
+from store.living import Reminder
+from store.models import Conversation, Journey, Owner, ProcessedEvent, Stage, Summary, Touchpoint
 from store.records import (
     DueReminder,
+    HomeJourney,
     JourneyData,
     JourneyNotFound,
     JourneyRecord,
@@ -217,6 +219,50 @@ class Store:
 
         return self.read(work)
 
+    def home(self, key: OwnerKey) -> list[HomeJourney]:
+        """The owner's journeys for their home screen, newest first: progress, the next review date,
+        the to-dos still open or planned, and how many touchpoints are rated. Every row is found
+        through this owner's own row, so nobody sees another owner's journeys."""
+
+        def work(session: Session) -> list[HomeJourney]:
+            owner_id = self._owner_id(session, key)
+            if owner_id is None:
+                return []
+            rows = session.execute(
+                select(Journey.id, Journey.title, Journey.answered, Journey.total, Journey.complete)
+                .where(Journey.owner_id == owner_id)
+                .order_by(Journey.id.desc())
+            ).all()
+            ids = [r.id for r in rows]
+            if not ids:
+                return []
+            due = dict(
+                session.execute(select(Reminder.journey_id, Reminder.due_at).where(Reminder.owner_id == owner_id, Reminder.journey_id.in_(ids))).all()
+            )
+            rated = dict(
+                session.execute(
+                    select(Stage.journey_id, func.count(Touchpoint.id))
+                    .join(Touchpoint, Touchpoint.stage_id == Stage.id)
+                    .where(Stage.journey_id.in_(ids), Touchpoint.feeling.is_not(None))
+                    .group_by(Stage.journey_id)
+                ).all()
+            )
+            return [
+                HomeJourney(
+                    id=r.id,
+                    title=r.title,
+                    answered=r.answered,
+                    total=r.total,
+                    complete=r.complete,
+                    review_due=due[r.id].date() if due.get(r.id) is not None else None,
+                    todos=[t for t in living_repo.active_todos(session, r.id) if t.status in ("open", "planned")],
+                    rated=int(rated.get(r.id) or 0),
+                )
+                for r in rows
+            ]
+
+        return self.read(work)
+
     def forget(self, key: OwnerKey) -> None:
         self.write(lambda session: forget_owner(session, key))
 
@@ -231,6 +277,26 @@ class Store:
             return int(session.execute(old).rowcount or 0)
 
         return self.write(work)
+
+    # -- survey links ------------------------------------------------------------------------
+    def survey_link(self, key: OwnerKey, journey_id: int, *, renew: bool = False) -> survey_links.LinkRecord:
+        record = self.write(lambda s: survey_links.open_link(s, key, journey_id, living_repo.utcnow(), renew=renew))
+        if record is None:
+            raise JourneyNotFound(journey_id)
+        return record
+
+    def close_survey_link(self, key: OwnerKey, journey_id: int) -> bool:
+        return self.write(lambda s: survey_links.close_link(s, key, journey_id, living_repo.utcnow()))
+
+    def survey_page(self, token: str) -> survey_links.PageRecord | None:
+        return self.read(lambda s: survey_links.page(s, token))
+
+    def submit_survey(self, token: str, scores: dict[str, int], comment: str | None, submission: str) -> str:
+        return self.write(lambda s: survey_links.submit(s, token, scores, comment, submission, living_repo.utcnow()))
+
+    def survey_news(self, channel: str) -> list[survey_links.NewsRecord]:
+        """Customers' answers the owners of `channel` were not told about yet, each owner claimed once."""
+        return self.write(lambda s: survey_links.news(s, channel))
 
     # -- the outbox ----------------------------------------------------------------------------
     def take_outbox(self, key: OwnerKey, lease: timedelta, *, only_due: bool = False) -> list[outbox.OutboxRecord]:
