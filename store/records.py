@@ -5,7 +5,7 @@ The application layer translates them to and from the domain; the store knows ta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -68,6 +68,20 @@ class TodoRecord:
     kind: str  # improvement or wow
     title: str
     status: str  # open, planned, done, dropped
+
+
+@dataclass(frozen=True)
+class HomeJourney:
+    """One journey as the owner's home screen lists it (Slack's App Home tab)."""
+
+    id: int
+    title: str
+    answered: int
+    total: int
+    complete: bool
+    review_due: date | None  # the next review reminder's date; None when none is scheduled
+    todos: list[TodoRecord]  # the active to-dos still open or planned, oldest first
+    rated: int = 0  # touchpoints with a feeling: the map picture has something to show
 
 
 @dataclass(frozen=True)
