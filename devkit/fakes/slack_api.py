@@ -5,8 +5,9 @@
 (`http://127.0.0.1:PORT/api/`, what the adapter reads from `SLACK_API_URL`). It serves
 auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open,
 conversations.members, users.info, files.getUploadURLExternal (+ the upload URL that
-takes the POSTed bytes), files.completeUploadExternal and files.info, and response URLs
-(`fake.response_url(name)`) for Bolt's `respond()`.
+takes the POSTed bytes), files.completeUploadExternal, files.info and views.publish (the
+App Home view, kept per user in `fake.home_views`), and response URLs (`fake.response_url(name)`)
+for Bolt's `respond()`.
 
 Every call is recorded (`fake.calls`, `fake.calls_of(...)`, `await fake.wait_for(...)`);
 messages keep their current state after `chat.update`; uploads keep their bytes. Block Kit
@@ -15,7 +16,8 @@ does. `delay(method, seconds)` slows a method down, `fail(method, error)` makes 
 calls answer `ok: false`, `rate_limit(method)` answers 429 with Retry-After.
 
 `SlackSigner` signs and posts slash commands (form-encoded), events (JSON, optional
-`X-Slack-Retry-Num`) and block actions (`payload=<urlencoded JSON>`) to a Bolt app.
+`X-Slack-Retry-Num`) and block actions (`payload=<urlencoded JSON>`) to a Bolt app; `home_opened`
+and `home_action` send what Slack sends when a user opens the App Home tab or taps a button there.
 """
 from __future__ import annotations
 
@@ -167,6 +169,34 @@ def check_blocks(blocks: list[dict[str, Any]]) -> str | None:
     return None
 
 
+MAX_VIEW_BLOCKS = 100  # a Home view (modals too) holds at most 100 blocks
+
+
+def check_view_blocks(blocks: list[dict[str, Any]], known_files: set[str]) -> str | None:
+    """Slack's limits for a view's blocks: at most 100, each as in a message; an image block needs
+    alt text and an image_url or a slack_file, and a slack_file must be a file Slack knows."""
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        return f"too many blocks: {len(blocks)}"
+    for start in range(0, len(blocks), 50):
+        problem = check_blocks(blocks[start : start + 50])
+        if problem:
+            return f"(from block {start}) {problem}"
+    for index, block in enumerate(blocks):
+        if block.get("type") != "image":
+            continue
+        alt = block.get("alt_text")
+        if not isinstance(alt, str) or not alt or len(alt) > 2000:
+            return f"block {index}: image without alt_text (or longer than 2000)"
+        file = block.get("slack_file")
+        if file is None and not block.get("image_url"):
+            return f"block {index}: image without image_url or slack_file"
+        if file is not None:
+            file_id = file.get("id") if isinstance(file, dict) else None
+            if not file_id or file_id not in known_files:
+                return f"block {index}: unknown slack_file {file_id!r}"
+    return None
+
+
 LOGIN_PAGE = "<!DOCTYPE html>\n<html lang=\"en-US\"><head><title>Slack</title></head><body>Sign in to your workspace</body></html>\n"
 
 
@@ -196,6 +226,7 @@ class FakeSlack:
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.users: dict[str, dict[str, Any]] = {}
         self.members: dict[str, list[str]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> the Home view last published for them
         self._delays: dict[str, float] = {}
         self._failures: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         self._ts = itertools.count(1)
@@ -213,6 +244,7 @@ class FakeSlack:
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
             "files.info": self._files_info,
+            "views.publish": self._views_publish,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -558,6 +590,30 @@ class FakeSlack:
             raise _ApiError("file_not_found", str(params.get("file")))
         return {"file": self._file_object(upload)}
 
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user_id") or "")
+        if not user:
+            raise _ApiError("invalid_arguments", "user_id required")
+        if user not in self.users:
+            raise _ApiError("user_not_found", user)
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise _ApiError("invalid_arguments", "a view of type home required")
+        blocks = _blocks(view.get("blocks"))
+        known = {u.file_id for u in self.uploads.values() if u.completed}
+        problem = check_view_blocks(blocks, known)
+        if problem:
+            raise _ApiError("invalid_blocks", problem)
+        view_id = f"V{user}"
+        self.home_views[user] = {**view, "id": view_id, "blocks": blocks}
+        return {"view": self.home_views[user]}
+
+    def home_view(self, user_id: str) -> dict[str, Any]:
+        """The Home view last published for the user (KeyError if none)."""
+        return self.home_views[user_id]
+
     def completed_uploads(self, channel: str | None = None) -> list[Upload]:
         return [u for u in self.uploads.values() if u.completed and (channel is None or u.channel == channel)]
 
@@ -756,5 +812,63 @@ class SlackSigner:
         }
         if payload["message"] is None:
             del payload["message"]
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded", **kw)
+
+    async def home_opened(self, user_id: str, *, tab: str = "home", team_id: str | None = None, event_id: str | None = None) -> Sent:
+        """The user opened the app's Home tab (or, with tab="messages", its Messages tab)."""
+        n = self.next_id()
+        team = team_id or self.team_id
+        event = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": f"D{user_id}",
+            "tab": tab,
+            "event_ts": f"{1_800_000_000 + n}.000500",
+        }
+        if self.fake is not None and tab == "home" and user_id in self.fake.home_views:
+            event["view"] = self.fake.home_views[user_id]
+        payload = {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "api_app_id": "A0APP",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{n:08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": team, "user_id": BOT_USER_ID, "is_bot": True}],
+        }
+        return await self.event(payload)
+
+    async def home_action(self, user_id: str, button: dict[str, Any], *, team_id: str | None = None, **kw: Any) -> Sent:
+        """Tap `button` (an element of the user's published Home view) as Slack sends it: the
+        container is the view, and there is neither a channel nor a message nor a response_url."""
+        n = self.next_id()
+        team = team_id or self.team_id
+        view = (self.fake.home_views.get(user_id) if self.fake is not None else None) or {"id": f"V{user_id}", "type": "home", "blocks": []}
+        block_id = next(
+            (b.get("block_id", "b") for b in view.get("blocks", []) if button in (b.get("elements") or [])),
+            "b",
+        )
+        payload = {
+            "type": "block_actions",
+            "team": {"id": team, "domain": "bakery"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": team},
+            "api_app_id": "A0APP",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": view.get("id", f"V{user_id}")},
+            "trigger_id": f"trigger.h{n}",
+            "view": {**view, "app_id": "A0APP", "team_id": team},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "block_id": block_id,
+                    "text": button.get("text", {"type": "plain_text", "text": ""}),
+                    "value": button.get("value", ""),
+                    "action_ts": f"{1_900_000_000 + n}.000600",
+                }
+            ],
+        }
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, "application/x-www-form-urlencoded", **kw)
