@@ -15,7 +15,7 @@ def test_manifest_matches_the_adapter() -> None:
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/journey" and command["should_escape"] is True
     settings = manifest["settings"]
-    assert settings["event_subscriptions"]["bot_events"] == ["message.im"]
+    assert settings["event_subscriptions"]["bot_events"] == ["message.im", "app_home_opened"]
     assert settings["interactivity"]["is_enabled"] is True
     for url in (command["url"], settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"]):
         assert url.startswith("https://") and url.endswith(PATH)
@@ -25,3 +25,5 @@ def test_manifest_matches_the_adapter() -> None:
     assert needed <= scopes
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    # the Home tab lists the owner's journeys (events/app_home.py); its map pictures are private uploads
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
