@@ -51,11 +51,13 @@ class Journeys:
         flow: Flow | None = None,
         *,
         writer_env: Mapping[str, str] | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.store = store
         self.today = today
         self.flow = flow or default_flow()
         self._writer = writer
+        self.public_url = public_url  # where customers reach the survey page (JOURNEYBOT_PUBLIC_URL)
         self._writer_env = writer_env or {}  # the writer is built with the first summary, not at start-up
         self._reports: Reports | None = None
         self._team: Team | None = None
@@ -83,7 +85,7 @@ class Journeys:
 
         env = os.environ if env is None else env
         store = Store.open(database_url(env), pool_size=pool_size)
-        return cls(store, writer_env=dict(env))
+        return cls(store, writer_env=dict(env), public_url=(env.get("JOURNEYBOT_PUBLIC_URL") or "").strip() or None)
 
     @property
     def writer(self) -> "SummaryWriter":
@@ -199,6 +201,10 @@ class Journeys:
             view = await asyncio.to_thread(self.reports.view, owner, item.journey_id)
             yield replace(await asyncio.to_thread(self.reports.chart, view), receipt=receipt)
             return
+        if item.type == "survey_link":
+            async for out in self._survey_link(owner, item):
+                yield out
+            return
         if item.type not in ("summary", "export"):
             yield item
             return
@@ -210,13 +216,42 @@ class Journeys:
             yield Reply(type="info", text=item.text, lang=item.lang, journey_id=item.journey_id, data={"working": True})
         view = await asyncio.to_thread(self.reports.view, owner, item.journey_id)
         report = await self.reports.report(view)
-        markdown = await asyncio.to_thread(self.reports.markdown, view, report)
-        if item.type == "export":
-            yield replace(markdown, receipt=receipt)
+        if item.type == "export":  # the map to look at and to print, and the markdown to edit
+            yield await asyncio.to_thread(self.reports.map_file, view, report, "png")
+            yield await asyncio.to_thread(self.reports.map_file, view, report, "pdf")
+            yield replace(await asyncio.to_thread(self.reports.markdown, view, report), receipt=receipt)
             return
         yield ReportItem(report=report, title=view.title, lang=view.lang, journey_id=item.journey_id)
-        yield markdown
-        yield replace(await asyncio.to_thread(self.reports.chart, view), receipt=receipt)
+        yield await asyncio.to_thread(self.reports.markdown, view, report)
+        yield replace(await asyncio.to_thread(self.reports.map_file, view, report, "png"), receipt=receipt)
+
+    async def _survey_link(self, owner: OwnerKey, item: Reply) -> AsyncIterator[Outgoing]:
+        """The journey's survey link with its QR code; or the link closed (`/survey close`)."""
+        from bot.survey_link import qr_png, survey_url
+
+        lang, journey_id = item.lang, item.journey_id
+        if journey_id is None:
+            return
+        if item.data.get("close"):
+            closed = await asyncio.to_thread(self.store.close_survey_link, owner, journey_id)
+            text = prompts.say(lang, "messages", "survey.link_closed" if closed else "survey.link_none")
+            yield Reply(type="info", text=text, lang=lang, journey_id=journey_id, receipt=item.receipt)
+            return
+        link = await asyncio.to_thread(lambda: self.store.survey_link(owner, journey_id, renew=bool(item.data.get("renew"))))
+        url = survey_url(self.public_url, link.token)
+        text = prompts.say(lang, "messages", "survey.link", url=url)
+        if link.answers:
+            text += "\n" + prompts.say(lang, "messages", "survey.link_count", count=link.answers)
+        yield Reply(type="info", text=text, lang=lang, journey_id=journey_id, data={"survey_url": url})
+        qr = await asyncio.to_thread(qr_png, url)
+        yield ImageItem(kind="qr", filename="survey-qr.png", data=qr, lang=lang, journey_id=journey_id, receipt=item.receipt)
+
+    def survey_news(self, channel: str) -> list[tuple[OwnerKey, str]]:
+        """Owners of `channel` with new customers' answers, each told once: (owner, text)."""
+        return [
+            (n.owner, prompts.say(n.lang, "messages", "survey.news", count=n.new, total=n.total, title=n.title or "?"))
+            for n in self.store.survey_news(channel)
+        ]
 
     # -- the outbox ------------------------------------------------------------------------
     def due_replies(self, channel: str, *, limit: int = 50, workspace: str | None = None) -> list[delivery.Due]:
@@ -250,10 +285,18 @@ class Journeys:
         view = await asyncio.to_thread(self.view, owner, journey_id)
         return await self.reports.report(view)
 
-    async def export(self, owner: OwnerKey, journey_id: int) -> FileItem:
-        """The markdown export, written by the configured writer (and its cache), as in the chat."""
+    async def export(self, owner: OwnerKey, journey_id: int, fmt: str = "md") -> FileItem | ImageItem:
+        """The journey in one format (md, html, png, pdf, csv, xlsx), written by the configured
+        writer (and its cache), as in the chat."""
         view = await asyncio.to_thread(self.view, owner, journey_id)
-        return await asyncio.to_thread(self.reports.markdown, view, await self.reports.report(view))
+        report = await self.reports.report(view)
+        return await asyncio.to_thread(self.reports.map_file, view, report, fmt)
+
+    async def map_image(self, owner: OwnerKey, journey_id: int) -> ImageItem:
+        """The one-page map picture of the journey, as the summary ends with it."""
+        item = await self.export(owner, journey_id, "png")
+        assert isinstance(item, ImageItem)
+        return item
 
     def chart(self, owner: OwnerKey, journey_id: int) -> ImageItem:
         return self.reports.chart(self.view(owner, journey_id))

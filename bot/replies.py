@@ -13,6 +13,7 @@ ReplyType = Literal[
     "done",  # the interview is complete
     "map",  # every stage is rated: the adapter shows the emotion curve of `journey_id`
     "forgotten",  # everything of the owner was deleted
+    "survey_link",  # the adapter asks the service for the survey link of `journey_id` (data: renew / close)
 ]
 
 

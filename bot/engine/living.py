@@ -11,6 +11,7 @@ from bot.engine.questions import error, open_question, parsed, show_question
 from bot.engine.turn import Turn
 from bot.journey import JourneyView, build_view
 from bot.replies import Option
+from bot.vocabulary import matches_word
 from bot.survey import SurveyError, SurveyTooLarge, import_key, parse_rows, survey_questions, survey_text
 from bot.vocabulary import INVALID, KEEP, REVIEW_PREFIX, SURVEY_STEP, TASK_STATUSES, TodoRef, matches_word
 
@@ -182,7 +183,13 @@ def survey_command(turn: Turn, arg: str) -> None:
         turn.say("info", turn.msg("survey.no_stages"))
         show_question(turn)
         return
+    if turn.state.journey_id is not None and matches_word(arg, "survey_close_words"):
+        turn.say("survey_link", "", data={"close": True})
+        show_question(turn)
+        return
     turn.say("info", survey_text(journey, questions), data={"survey": [q.key for q in questions]})
+    if turn.state.journey_id is not None:  # a link to share, and its QR code: the customers answer on their phone
+        turn.say("survey_link", "", data={"renew": matches_word(arg, "survey_new_words")})
     show_question(turn)
 
 

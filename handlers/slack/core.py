@@ -293,6 +293,8 @@ class SlackJourneys:
         elif isinstance(item, ImageItem):
             if item.kind in ("chart", "map"):
                 title, comment = render.t(item.lang, f"{item.kind}_title"), render.t(item.lang, f"{item.kind}_comment")
+            elif item.kind == "qr":
+                title, comment = render.t(item.lang, "qr_title"), None
             else:
                 title, comment = item.filename, None
             await self.upload(client, channel, item.filename, item.data, title, comment=comment)

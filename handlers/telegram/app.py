@@ -579,7 +579,7 @@ class TelegramBot:
                 ref = (await bot.send_document(to.chat_id, document=item.data, filename=item.filename, caption=caption)).message_id
             elif isinstance(item, ImageItem):
                 if item.data:
-                    caption_key = {"chart": "chart_caption", "map": "map_caption"}.get(item.kind)
+                    caption_key = {"chart": "chart_caption", "map": "map_caption", "qr": "qr_caption"}.get(item.kind)
                     caption = render.say(_lang(item, to), caption_key) if caption_key else None
                     ref = (await bot.send_photo(to.chat_id, photo=item.data, filename=item.filename, caption=caption)).message_id
             elif isinstance(item, Reply) and item.text.strip():

@@ -7,6 +7,8 @@ the driver reads them back from what the channel really sent.
 """
 from __future__ import annotations
 
+import prompts
+
 import json
 import time
 from dataclasses import dataclass, field
@@ -98,6 +100,9 @@ class Driver:
         pass
 
 
+WORKING = {prompts.say(lang, "messages", "summary.working") for lang in prompts.LANGUAGES}
+
+
 def is_map_text(text: str) -> bool:
     """The text shown with the emotion curve once every stage is rated (the `map` reply), in any language."""
     import prompts
@@ -175,7 +180,8 @@ class TerminalDriver(Driver):
             # a summary report, and the map shown once every stage is rated, are followed by a chart,
             # which takes a moment to draw
             drawing = (bool(turn.reports) or any(is_map_text(i.text) for i in turn.of("text"))) and not turn.images
-            line = self._line(time.monotonic() + (20 if drawing else 0.6))
+            writing = any(i.text in WORKING for i in turn.of("text")) and not turn.reports  # the report is being written
+            line = self._line(time.monotonic() + (20 if drawing or writing else 0.6))
         return turn
 
     def _seen(self, obj: dict[str, Any]) -> Seen:
