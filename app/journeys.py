@@ -39,7 +39,7 @@ class Reminder:
 
     owner: OwnerKey
     text: str
-    claim: DueReminder
+    claim: DueReminder | None  # None for news that is not claimed again when it fails (customers' answers)
 
 
 class Journeys:
@@ -246,11 +246,12 @@ class Journeys:
         qr = await asyncio.to_thread(qr_png, url)
         yield ImageItem(kind="qr", filename="survey-qr.png", data=qr, lang=lang, journey_id=journey_id, receipt=item.receipt)
 
-    def survey_news(self, channel: str) -> list[tuple[OwnerKey, str]]:
-        """Owners of `channel` with new customers' answers, each told once: (owner, text)."""
+    def survey_news(self, channel: str, *, workspace: str | None = None) -> list[Reminder]:
+        """Owners of `channel` with customers' answers that came in through their survey link since
+        they were last told, each told once per batch ("3 new customer answers")."""
         return [
-            (n.owner, prompts.say(n.lang, "messages", "survey.news", count=n.new, total=n.total, title=n.title or "?"))
-            for n in self.store.survey_news(channel)
+            Reminder(owner=n.owner, text=prompts.say(n.lang, "messages", "survey.news", count=n.new, total=n.total, title=n.title or "?"), claim=None)
+            for n in self.store.survey_news(channel, workspace)
         ]
 
     # -- the outbox ------------------------------------------------------------------------
@@ -328,4 +329,5 @@ class Journeys:
 
     def release(self, reminder: Reminder) -> None:
         """A reminder that could not be delivered is due again for the next pass."""
-        self.store.release_reminder(reminder.claim)
+        if reminder.claim is not None:
+            self.store.release_reminder(reminder.claim)

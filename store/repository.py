@@ -294,9 +294,9 @@ class Store:
     def submit_survey(self, token: str, scores: dict[str, int], comment: str | None, submission: str) -> str:
         return self.write(lambda s: survey_links.submit(s, token, scores, comment, submission, living_repo.utcnow()))
 
-    def survey_news(self, channel: str) -> list[survey_links.NewsRecord]:
+    def survey_news(self, channel: str, workspace: str | None = None) -> list[survey_links.NewsRecord]:
         """Customers' answers the owners of `channel` were not told about yet, each owner claimed once."""
-        return self.write(lambda s: survey_links.news(s, channel))
+        return self.write(lambda s: survey_links.news(s, channel, workspace))
 
     # -- the outbox ----------------------------------------------------------------------------
     def take_outbox(self, key: OwnerKey, lease: timedelta, *, only_due: bool = False) -> list[outbox.OutboxRecord]:

@@ -126,7 +126,7 @@ def submit(session: Session, token: str, scores: dict[str, int], comment: str | 
     return STORED
 
 
-def news(session: Session, channel: str) -> list[NewsRecord]:
+def news(session: Session, channel: str, workspace: str | None = None) -> list[NewsRecord]:
     """Owners of `channel` with customers' answers they were not told about yet; marks them told."""
     counts = (
         select(SurveyResponse.link_id, func.count().label("n")).where(SurveyResponse.link_id.is_not(None)).group_by(SurveyResponse.link_id).subquery()
@@ -136,7 +136,7 @@ def news(session: Session, channel: str) -> list[NewsRecord]:
         .join(counts, counts.c.link_id == SurveyLink.id)
         .join(Journey, Journey.id == SurveyLink.journey_id)
         .join(Owner, Owner.id == Journey.owner_id)
-        .where(Owner.channel == channel, counts.c.n > SurveyLink.announced)
+        .where(Owner.channel == channel, counts.c.n > SurveyLink.announced, *([Owner.workspace == workspace] if workspace is not None else []))
         .with_for_update(of=SurveyLink, skip_locked=True)
     ).all()
     out = []

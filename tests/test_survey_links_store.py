@@ -64,3 +64,22 @@ def test_links_submissions_news_and_forget(repo: Store) -> None:
         assert session.scalar(select(func.count()).select_from(SurveyLink).where(SurveyLink.journey_id == ann)) == 0
         assert session.scalar(select(func.count()).select_from(SurveyResponse).where(SurveyResponse.journey_id == ann)) == 0
         assert session.scalar(select(func.count()).select_from(SurveyResponse).where(SurveyResponse.journey_id == bob)) == 1
+
+
+async def test_the_reminder_loop_tells_owners_about_new_customer_answers_once(repo: Store) -> None:
+    from handlers.kit import ReminderLoop
+
+    journeys = Journeys(repo)
+    ann = journey_of(journeys, ANN, "Bakery Ann")
+    link = repo.survey_link(ANN, ann)
+    for n in range(3):
+        repo.submit_survey(link.token, {"awareness": 4}, None, f"s{n}")
+    told: list[tuple[OwnerKey, str]] = []
+
+    async def send(reminder) -> None:
+        told.append((reminder.owner, reminder.text))
+
+    loop = ReminderLoop(journeys, "telegram", send, interval=0)
+    assert await loop.once() == 1
+    assert told == [(ANN, "3 new customer answers for “Bakery Ann” (3 in all). /summary shows their scores next to yours.")]
+    assert await loop.once() == 0  # told once

@@ -1,4 +1,5 @@
-"""The review-reminder loop every long-running channel runs.
+"""The review-reminder loop every long-running channel runs; it also tells owners about customers'
+answers that came in through their survey link ("3 new customer answers"), batched per pass.
 
 Reminders are claimed in the database (one process each); one owner whose reminder fails never
 stops the loop, and a claimed reminder that could not be sent is released for the next pass.
@@ -26,6 +27,8 @@ class ReminderLoop:
     async def once(self) -> int:
         """One pass: claim what is due, send each; returns how many were delivered."""
         due = await asyncio.to_thread(self.journeys.reminders, self.channel, workspace=self.workspace)
+        # customers' answers that came in through a survey link since the owner was last told
+        due += await asyncio.to_thread(lambda: self.journeys.survey_news(self.channel, workspace=self.workspace))
         sent = 0
         for reminder in due:
             try:
