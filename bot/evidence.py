@@ -25,11 +25,35 @@ def field_level(field: Field | None) -> str:
     return level(str(v) for v in field.value)
 
 
+def surveyed(journey: JourneyView) -> dict[str, int]:
+    """Stage slug -> how many customers scored the stage in a survey (pasted, uploaded or at the link)."""
+    counts: dict[str, int] = {}
+    for row in journey.survey:
+        for key in (row.get("scores") or {}):
+            counts[str(key)] = counts.get(str(key), 0) + 1
+    return counts
+
+
+def stage_evidence(journey: JourneyView, slug: str) -> Field | None:
+    """The stage's evidence answer; customers who scored the stage in a survey count as talking to
+    customers (green), whatever the owner answered."""
+    field = journey.fields.get(f"stage.{slug}.evidence")
+    answers = surveyed(journey).get(slug, 0)
+    if not answers:
+        return field
+    import prompts
+
+    note = prompts.say(journey.lang, "map", "labels.evidence_survey", count=answers)
+    values = [v for v in (field.value if field is not None and field.known and isinstance(field.value, list) else []) if v != "interviews"]
+    text = f"{field.text}, {note}" if field is not None and field.known and field.text else note
+    return Field(key=f"stage.{slug}.evidence", label=field.label if field is not None else "", value=["interviews", *values], text=text, status="ok")
+
+
 def evidence_items(journey: JourneyView) -> list[tuple[str, Field | None]]:
-    """The persona and every stage, each with its evidence answer."""
+    """The persona and every stage, each with its evidence answer (a customers' survey included)."""
     items: list[tuple[str, Field | None]] = [(journey.persona_name or "persona", journey.fields.get("persona.source"))]
     for stage in journey.stages:
-        items.append((stage.name, journey.fields.get(f"stage.{stage.slug}.evidence")))
+        items.append((stage.name, stage_evidence(journey, stage.slug)))
     return items
 
 

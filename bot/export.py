@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import prompts
-from bot.evidence import LIGHTS, field_level
+from bot.evidence import LIGHTS, field_level, stage_evidence
 from bot.journey import JourneyView
 from bot.report import Report
 from bot.report_sections import Section, report_sections
@@ -145,7 +145,7 @@ def _journey_map(page: _Page) -> None:
     page.heading(2, page.say("map_heading"))
     for stage in journey.stages:
         page.heading(3, page.say("stage_heading", index=stage.index, stage=stage.name))
-        evidence = journey.fields.get(f"stage.{stage.slug}.evidence")
+        evidence = stage_evidence(journey, stage.slug)
         if evidence is not None and evidence.status != "missing":
             page.lines += [f"_{page.say('evidence')}: {LIGHTS[field_level(evidence)]} {inline(_field_text(journey, evidence))}_", ""]
         if not stage.touchpoints:

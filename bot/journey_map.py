@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 import prompts
-from bot.evidence import field_level
+from bot.evidence import field_level, stage_evidence
 from bot.journey import JourneyView
 from bot.report import Report
 
@@ -85,8 +85,9 @@ def build_map(view: JourneyView, report: Report | None = None) -> JourneyMap:
             by_stage.setdefault(stage.casefold(), {}).setdefault(kind, []).append(text)
 
     if report is not None:
+        names = {stage.name for stage in view.stages}
         for card in report.improvements[:TOP_IMPROVEMENTS]:
-            place(card.touchpoint, "", "improvements", card.title)
+            place(card.touchpoint, card.step if card.step in names else "", "improvements", card.title)
         for wow in report.wow_moments[:TOP_WOWS]:
             place(wow.touchpoint, wow.stage, "wows", wow.idea)
 
@@ -113,7 +114,7 @@ def build_map(view: JourneyView, report: Report | None = None) -> JourneyMap:
                 name=stage.name,
                 touchpoints=tuple(touchpoints),
                 delights=stage.delights.text if _known(stage.delights) else "",
-                evidence=field_level(view.fields.get(f"stage.{stage.slug}.evidence")),
+                evidence=field_level(stage_evidence(view, stage.slug)),
                 customers=customers,
                 responses=responses,
                 improvements=tuple(whole.get("improvements", ())),

@@ -76,7 +76,7 @@ def question_about(lang: str, touchpoint: str) -> str:
 def survey_questions(journey: JourneyView) -> list[SurveyQuestion]:
     """Up to three stages, the ones with the lowest scores and the weakest evidence first, asked in journey
     order about their lowest step in a customer's words, plus an overall score."""
-    from bot.evidence import field_level
+    from bot.evidence import field_level, stage_evidence
 
     candidates = []
     for stage in journey.stages:
@@ -84,7 +84,7 @@ def survey_questions(journey: JourneyView) -> list[SurveyQuestion]:
             continue
         scores = [tp.score for tp in stage.touchpoints if tp.score is not None]
         average = sum(scores) / len(scores) if scores else 3.0
-        weakness = EVIDENCE_WEIGHT[field_level(journey.fields.get(f"stage.{stage.slug}.evidence"))]
+        weakness = EVIDENCE_WEIGHT[field_level(stage_evidence(journey, stage.slug))]
         candidates.append((average - weakness, stage.index, stage))
     chosen = sorted(sorted(candidates, key=lambda c: (c[0], c[1]))[:MAX_STAGE_QUESTIONS], key=lambda c: c[1])
     questions = []

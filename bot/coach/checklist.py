@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.coach.channels import channel_gaps, persona_channels
 from bot.coach.context import Context
-from bot.evidence import field_level
+from bot.evidence import field_level, stage_evidence
 from bot.report import MistakeCheck
 from bot.report_sections import long_date
 from bot.review_rhythm import review_date, rhythm_of
@@ -54,7 +54,7 @@ def mistakes(ctx: Context) -> list[MistakeCheck]:
 
 def _evidence_checks(ctx: Context, check: Any) -> None:
     """Mistakes 1 and 2 follow the evidence lights of the persona and of every stage."""
-    items = [("persona", ctx.field("persona.source"))] + [(s.name, ctx.field(f"stage.{s.slug}.evidence")) for s in ctx.journey.stages]
+    items = [("persona", ctx.field("persona.source"))] + [(s.name, stage_evidence(ctx.journey, s.slug)) for s in ctx.journey.stages]
     known = [(name, f) for name, f in items if field_level(f) != "unknown"]
     if not known:
         check(1, False, "unknown")

@@ -160,7 +160,7 @@ def _evidence_cards(ctx: Context) -> list[_Card]:
         if check.owner is not None and check.stage and check.customers <= check.owner - 0.75:
             cards.append(
                 _Card(
-                    5,
+                    -1 - (check.owner - check.customers) / 10,  # the customers' own verdict comes first, the widest gap first
                     Improvement(
                         title=ctx.t("customers.title", stage=check.stage),
                         why=ctx.t("customers.why", stage=check.stage, owner=check.owner, customers=check.customers, responses=check.responses),
