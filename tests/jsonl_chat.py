@@ -94,8 +94,9 @@ class JsonlChat:
         self.proc.stdin.flush()
         return self.read_turn() if expect_turn else []
 
-    def send_raw(self, line: str) -> list[dict[str, Any]]:
-        """For commands whose turn ends without a question (export after the end)."""
+    def send_raw(self, line: str, expect: int = 1) -> list[dict[str, Any]]:
+        """For commands whose turn ends without a question (export after the end): at least `expect`
+        lines (each may take a while to draw), then whatever follows before the terminal falls quiet."""
         assert self.proc.stdin is not None
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
@@ -103,7 +104,7 @@ class JsonlChat:
         line_out = self._next_line(time.monotonic() + 30)
         while line_out is not None:
             out.append(json.loads(line_out))
-            line_out = self._next_line(time.monotonic() + 0.5)
+            line_out = self._next_line(time.monotonic() + (30 if len(out) < expect else 0.5))
         return out
 
     def close(self) -> int:

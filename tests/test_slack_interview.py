@@ -141,10 +141,11 @@ async def test_whole_interview_by_messages_and_buttons_ends_in_summary_and_files
     assert len(told) == 1 and told[0] < uploaded[0] < evidence, ("the map's text and picture come before the last questions", told, uploaded, evidence)
     assert [u.filename for u in uploads_since(h, uploaded[0])][:1] == ["emotion-curve.png"]
 
-    # The summary, then the markdown file and the emotion curve, in the DM.
+    # The summary, then the markdown file and the one-page map picture, in the DM (the emotion curve
+    # came earlier, once every stage was rated).
     uploads = h.slack.completed_uploads("DU1")
     names = [u.filename for u in uploads]
-    assert len(names) == 3 and names.count("emotion-curve.png") == 2 and any(n.endswith(".md") for n in names), names
+    assert len(names) == 3 and names.count("emotion-curve.png") == 1 and names[-1].endswith("-map.png") and any(n.endswith(".md") for n in names), names
     markdown = next(u for u in uploads if u.filename.endswith(".md")).data.decode()
     assert "Party Petra" in markdown and "Checkout" in markdown
     png = next(u for u in uploads if u.filename.endswith(".png")).data

@@ -288,8 +288,12 @@ async def test_summary_command_mid_interview(harness: TelegramHarness, fake_tele
     assert methods.index("sendDocument") < methods.index("sendPhoto")
     assert step_of(questions(calls)[-1]) == "business.sector"  # and the interview carries on
     calls = await harness.send(command("export"))
-    # /export is the markdown file only (the application layer's export); the chart comes with /summary
-    assert [c.method for c in calls if c.method in ("sendDocument", "sendPhoto")] == ["sendDocument"]
+    # /export is the map picture (a photo), the same map as a PDF to print, and the markdown to edit
+    sent = [c for c in calls if c.method in ("sendDocument", "sendPhoto")]
+    assert [c.method for c in sent] == ["sendPhoto", "sendDocument", "sendDocument"]
+    assert [u.filename for c in sent for u in c.files.values()][1:] == ["journey-persona-map.pdf", "journey-persona.md"]
+    assert next(iter(sent[1].files.values())).data.startswith(b"%PDF")
+    assert prompts.say("en", "telegram", "map_caption") == sent[0].text
 
 
 async def test_a_sticker_gets_the_question_again(harness: TelegramHarness) -> None:

@@ -1,6 +1,8 @@
 """The whole interview through `journeybot chat --jsonl` as a subprocess, and resume after SIGKILL."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import random
 import re
 
@@ -38,8 +40,9 @@ def test_complete_interview_ends_in_export(sqlite_url, tmp_path):
     assert summary["report"]["improvements"], "the coach found nothing to improve"
     for turn in turns:
         assert {"type", "step", "kind", "text", "choices", "progress"} <= set(turn)
-    export = chat.send_raw("/export")
-    assert export[0]["type"] == "export"
+    export = chat.send_raw("/export", expect=3)  # the map picture, its PDF and the markdown, written as files
+    assert [t["type"] for t in export[:3]] == ["image", "export", "export"]
+    assert [Path(t["path"]).suffix for t in export[:3]] == [".png", ".pdf", ".md"]
     assert chat.close() == 0
 
     markdown = (tmp_path / "journey-feestende-fenna.md").read_text(encoding="utf-8")
@@ -59,7 +62,7 @@ def test_complete_interview_ends_in_export(sqlite_url, tmp_path):
     for task in tasks:
         name, score, actor = task.rsplit(":", 2)
         assert 1 <= int(score) <= 5 and actor.strip() == "Feestende Fenna"
-    assert "Instagram-post van een vriendin: 4: Feestende Fenna" in markdown
+    assert "Instagram-post van een…: 4: Feestende Fenna" in markdown  # cut to fit the diagram; in full in the table
     assert "| Taart ophalen | Winkel of kantoor | 2 | Rij van twintig minuten op zaterdag | Uitvoering en levering |" in markdown
 
 
