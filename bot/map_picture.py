@@ -34,6 +34,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from bot.journey_map import JourneyMap, MapStage, MapTouchpoint
+from bot.report_sections import long_date
 
 DPI = 150
 MAX_PNG_WIDTH = 5800  # pixels; a very wide map is drawn at a lower dpi rather than wider
@@ -565,7 +566,7 @@ def _footer(m: JourneyMap, fit: Fitter, lay: Layout, y: float) -> float:
     lay.items.append(TextItem(lay.width - MARGIN, y, made, GREY, "right", half))
     h = made.height
     if m.review_date:
-        review = fit.block([f"{m.label('review')} {m.review_date}"], half, 7.5, budget=line_height(7.5) * 2)
+        review = fit.block([f"{m.label('review')} {long_date(m.review_date, m.lang)}"], half, 7.5, budget=line_height(7.5) * 2)
         lay.items.append(TextItem(MARGIN, y, review, GREY, width=half))
         h = max(h, review.height)
     return y + h

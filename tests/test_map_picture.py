@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from bot.coach import build_report
+from bot.report_sections import long_date
 from bot.journey_map import JourneyMap, MapStage, MapTouchpoint, build_map, labels
 from bot.map_picture import DPI, draw, page_layout, render_pdf, render_png
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -117,7 +118,7 @@ def test_real_journeys_draw_a_page_with_every_stage_and_touchpoint(business) -> 
     text = pdf_text(pdf)
     for key in ("touchpoints", "channel", "pains", "delights", "improvements", "wows", "team", "made_by"):
         assert squash(m.label(key)) in text, key  # every lane in the map's own language
-    assert squash(m.persona_name) in text and m.review_date in text
+    assert squash(m.persona_name) in text and squash(long_date(m.review_date, m.lang)) in text  # said the owner's way
 
 
 def test_the_two_languages_label_the_lanes_in_their_own_words() -> None:
