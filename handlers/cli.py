@@ -1,4 +1,4 @@
-"""The `journeybot` command: chat, export, list, db upgrade, stats and the channel servers.
+"""The `journeybot` command: chat, export, list, db upgrade, stats, the channel servers and the survey page.
 
 Every command goes through the application layer (`app.Journeys`). Imports are lazy: building the
 parser loads only the prompts, so `journeybot --help` never loads the database stack, pydantic or
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     slack = sub.add_parser("slack", help=_t("slack"))
     slack.add_argument("--port", type=int, default=None, help=_t("port"))  # default: PORT, else 3000
     sub.add_parser("stats", help=_t("stats"))
+    sub.add_parser("web", help=_t("web"))  # JOURNEYBOT_WEB_LISTEN / JOURNEYBOT_WEB_PORT
     return parser
 
 
@@ -173,7 +174,37 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         return int(slack_main(_journeys(), port=port) or 0)
     if command == "stats":
         return stats()
+    if command == "web":
+        return _web()
     raise SystemExit(2)
+
+
+def _web() -> int:
+    """`journeybot web`: the page customers answer the survey on, until SIGTERM or SIGINT."""
+    import asyncio
+
+    from bot.survey_link import survey_url
+    from handlers.web import DEFAULT_LISTEN, DEFAULT_PORT, serve
+
+    listen = os.environ.get("JOURNEYBOT_WEB_LISTEN", "").strip() or DEFAULT_LISTEN
+    raw = os.environ.get("JOURNEYBOT_WEB_PORT", "").strip() or str(DEFAULT_PORT)
+    if not raw.isdigit() or int(raw) > 65535:
+        print(_t("bad_web_port", value=raw), file=sys.stderr)
+        return 2
+    journeys = _journeys()
+    host = f"[{listen}]" if ":" in listen else listen
+
+    def started(port: int) -> None:
+        print(_t("web_listening", address=f"http://{host}:{port}", public=survey_url(journeys.public_url, "")), file=sys.stderr, flush=True)
+
+    try:
+        asyncio.run(serve(journeys, listen, int(raw), started=started))
+    except OSError as exc:
+        print(_t("web_cannot_listen", listen=listen, port=raw, error=exc.strerror or exc), file=sys.stderr)
+        return 2
+    finally:
+        journeys.close()
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:
