@@ -181,10 +181,15 @@ def _refused(status: int, why: str) -> web.Response:
     return response
 
 
-def web_app(app: AsyncApp, signing_secret: str, path: str = PATH) -> web.Application:
-    """The aiohttp application serving Slack's requests at `path` (see SlackRequests)."""
+def web_app(app: AsyncApp, signing_secret: str, path: str = PATH, journeys: Journeys | None = None) -> web.Application:
+    """The aiohttp application serving Slack's requests at `path` (see SlackRequests), and with
+    `journeys` the survey page customers answer on (handlers/web.py)."""
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(path, SlackRequests(app, signing_secret).handle)
+    if journeys is not None:
+        from handlers.web import survey_routes
+
+        web_app.add_routes(survey_routes(journeys))
     return web_app
 
 
@@ -249,7 +254,7 @@ def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, journeys
             return
         log.info("journeybot: Slack over HTTP on port %d, path %s", port, PATH)
         secret = env.get("SLACK_SIGNING_SECRET", "").strip()
-        web.run_app(with_lifecycle(web_app(app, secret), app, adapter, interval), port=port)
+        web.run_app(with_lifecycle(web_app(app, secret, journeys=adapter.app), app, adapter, interval), port=port)
     finally:
         if journeys is None:
             adapter.app.close()  # made here, closed here; a caller's Journeys is the caller's to close

@@ -27,6 +27,7 @@ import os
 import errno
 import re
 import socket
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Mapping
 from urllib.parse import urlsplit
@@ -60,6 +61,7 @@ from handlers.kit.signals import stop_on_signals
 from handlers.kit.intake import MAX_CSV_BYTES, FileTooLarge, check_response, declared_size, decode_text
 from handlers.telegram import render
 from handlers.telegram.webhook import WebhookServer, serving
+from handlers.web import survey_routes
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +298,7 @@ class TelegramBot:
             )
         app = builder.build()
         self.add_handlers(app)
+        _journeys_of[app] = self.journeys  # the webhook server also serves the survey page
         return app
 
     def add_handlers(self, app: Application) -> None:
@@ -683,13 +686,16 @@ def build_application(journeys: Journeys, settings: TelegramSettings, **kwargs: 
 
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+_journeys_of: "weakref.WeakKeyDictionary[Application, Journeys]" = weakref.WeakKeyDictionary()
 
 
 def webhook_server(app: Application, settings: TelegramSettings) -> WebhookServer:
     """journeybot's own webhook server (handlers/telegram/webhook.py), not PTB's: it checks the
     secret before reading a body and reads at most 1 MB."""
     assert settings.webhook_secret is not None, "settings.check() requires a secret with a webhook"
-    return WebhookServer(app, listen=settings.listen, port=settings.port, path=settings.url_path, secret=settings.webhook_secret)
+    journeys = _journeys_of.get(app)
+    routes = survey_routes(journeys) if journeys is not None else []
+    return WebhookServer(app, listen=settings.listen, port=settings.port, path=settings.url_path, secret=settings.webhook_secret, routes=routes)
 
 
 def polling_kwargs(settings: TelegramSettings) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class WebhookServer:
         path: str,
         secret: str,
         max_body: int = MAX_BODY,
+        routes: Sequence[web.RouteDef] = (),
     ) -> None:
         if not secret:
             raise ValueError("a webhook needs a secret token")
@@ -52,6 +53,7 @@ class WebhookServer:
         self.path = "/" + path.strip("/")
         self.secret = secret.encode("utf-8")
         self.max_body = max_body
+        self.routes = list(routes)  # served next to the webhook: the survey page (handlers/web.py)
         self._runner: web.AppRunner | None = None
 
     # -- requests -----------------------------------------------------------------------
@@ -87,6 +89,7 @@ class WebhookServer:
         app.router.add_post(self.path, self.handle)
         if self.path != "/":
             app.router.add_post(self.path + "/", self.handle)
+        app.add_routes(self.routes)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, lingering_time=LINGER, shutdown_timeout=SHUTDOWN_TIMEOUT)
         await runner.setup()
         try:
