@@ -12,8 +12,9 @@ echo bot (bench/telegram_throughput.py), resident memory against stored journeys
 summary/export/chart time (below), the LLM summary overhead (bench/llm_summary.py, which
 also writes bench/results/llm.md), the interview length of three scripted businesses next to
 the figures before issue 11 (bench/interview_length.py), the pain classifier's accuracy on the
-labelled owner sentences (bench/pain_classifier.py), and how many sentences the coach's advice for
-businesses of different sectors shares (bench/coach_variety.py).
+labelled owner sentences (bench/pain_classifier.py), how many sentences the coach's advice for
+businesses of different sectors shares (bench/coach_variety.py), and customers' submissions per second
+through the survey page on SQLite and PostgreSQL (bench/survey_page.py).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import statistics
 import time
 from typing import Callable
 
-from bench import coach_variety, common, interview_length, memory, pain_classifier, roundtrips, startup, step_latency, telegram_throughput
+from bench import coach_variety, common, interview_length, memory, pain_classifier, roundtrips, startup, step_latency, survey_page, telegram_throughput
 from bench.common import ROOT, database, ms
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     length = section_or_note("interview length", "Interview length (bench/interview_length.py)", interview_length.section)
     pains = section_or_note("pain classifier", "Pain classifier (bench/pain_classifier.py)", pain_classifier.section)
     variety = section_or_note("coach variety", "Coach: canned text (bench/coach_variety.py)", coach_variety.section)
+    survey = section_or_note("survey page", "Survey page (bench/survey_page.py)", lambda: survey_page.section(args.quick))
 
     p99_100 = next((r.p99 for r in steps if r.db == "sqlite" and r.conversations == 100), float("nan"))
     growth = mem[-1]["maxrss_mb"] - mem[0]["maxrss_mb"]
@@ -238,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         *pains,
         "",
         *variety,
+        "",
+        *survey,
         "",
     ]
     text = "\n".join(lines)
