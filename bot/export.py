@@ -13,7 +13,7 @@ import prompts
 from bot.evidence import LIGHTS, field_level, stage_evidence
 from bot.journey import JourneyView
 from bot.report import Report
-from bot.report_sections import Section, report_sections
+from bot.report_sections import Section, long_date, report_sections
 from bot.report_sections import texts as report_texts
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
@@ -116,7 +116,7 @@ class _Page:
 
 def render_markdown(journey: JourneyView, report: Report, *, today: str) -> str:
     page = _Page(journey)
-    page.lines += [f"# {page.say('title', title=journey.title)}", "", f"_{page.say('generated', date=today, generator=report.generator)}_"]
+    page.lines += [f"# {page.say('title', title=journey.title)}", "", f"_{page.say('generated', date=long_date(today, journey.lang), generator=report.generator)}_"]
     sections = report_sections(report, journey.lang)
     for section in sections:
         if section.key == "notice":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import prompts
 from bot.journey import JourneyView, build_view
+from bot.report_sections import long_date
 
 
 def changes(journey: JourneyView) -> list[str]:
@@ -11,7 +12,7 @@ def changes(journey: JourneyView) -> list[str]:
         return []
     t = prompts.load(journey.lang, "coach")["changes"]
     old = build_view(previous.answers, journey.lang)
-    lines: list[str] = [str(t["since"]).format(number=previous.number, date=previous.created)]
+    lines: list[str] = [str(t["since"]).format(number=previous.number, date=long_date(previous.created, journey.lang))]
 
     def index(view: JourneyView) -> dict[tuple[str, str], int | None]:
         return {(stage.name.casefold(), tp.name.casefold()): tp.score for stage, tp in view.touchpoints()}

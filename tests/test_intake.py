@@ -141,7 +141,7 @@ def test_the_same_answers_twice_are_stored_once(journeys: Journeys) -> None:
     assert survey_rows(journeys) == 2
     # other answers are new; and the key survives the pruning of old event ids
     journeys.store.prune_processed_events(older_than=timedelta(0))
-    assert any("Saved 1 customer answers" in t for t in _texts(journeys.handle(owner, Command("results", "2,2,2,2,Late"))))
+    assert any("Saved 1 customer answer." in t for t in _texts(journeys.handle(owner, Command("results", "2,2,2,2,Late"))))
     assert prompts.say("en", "messages", "survey.already_saved", count=2) in _texts(journeys.handle(owner, Command("results", excel)))
     assert survey_rows(journeys) == 3
     # two imports, two keys, both of this journey: another journey takes the same file as its own

@@ -28,5 +28,5 @@ def test_customers_answers_turn_a_stage_green_and_lead_the_advice() -> None:
 
     report = build_report(view, TODAY)
     first = report.improvements[0]
-    assert stage.name in first.title and "1.0/5" in first.why and "4" in first.why  # the customers' verdict first
+    assert stage.name in first.title and "1/5" in first.why and "4" in first.why  # the customers' verdict first
     assert first.title in next(s for s in journey_map.stages if s.name == stage.name).improvements  # and on the map, on its stage

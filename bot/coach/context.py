@@ -61,6 +61,9 @@ class Context:
         node: Any = self.texts
         for part in key.split("."):
             node = node[part]
+        if prompts.is_plural(node):
+            node = node.get(prompts.plural_form(self.lang, values.get("count", 0)), node["other"])
+        values = {k: prompts.number(self.lang, v) for k, v in values.items()}
         return str(node).format(**{"persona": self.persona, "business": self.business, **values})
 
     def quote(self, text: str, limit: int = 160) -> str:
