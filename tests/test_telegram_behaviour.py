@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, inspect, select, text
 
 import prompts
 from app import OwnerKey
-from handlers.telegram.app import MENU_COMMANDS
+from handlers.telegram.app import GROUP_COMMANDS, MENU_COMMANDS
 from store.models import AnswerLog, Owner
 from devkit.fakes.telegram_api import (
     FakeTelegram,
@@ -175,9 +175,21 @@ async def test_commands_are_registered_in_dutch_and_english(harness: TelegramHar
     for lang in ("nl", "en", ""):
         registered = fake_telegram.commands[lang]
         assert [c["command"] for c in registered] == list(MENU_COMMANDS)
+        # groups get a short menu: no /forget, no interview steps there
+        assert [c["command"] for c in fake_telegram.scoped_commands[("all_group_chats", lang)]] == list(GROUP_COMMANDS)
+        assert fake_telegram.descriptions[("description", lang)] == prompts.say(lang or "en", "telegram", "description")
+        assert fake_telegram.descriptions[("short_description", lang)] == prompts.say(lang or "en", "telegram", "short_description")
     nl = {c["command"]: c["description"] for c in fake_telegram.commands["nl"]}
     en = {c["command"]: c["description"] for c in fake_telegram.commands["en"]}
     assert nl["forget"] != en["forget"] and nl["forget"] == prompts.say("nl", "telegram", "commands.forget")
+
+
+async def test_a_deep_link_picks_the_language_or_a_new_journey(harness: TelegramHarness) -> None:
+    calls = await harness.send(command("start", "nl", language_code="en"))  # t.me/<bot>?start=nl
+    assert visible_text(texts(calls)[0]) == prompts.say("nl", "messages", "welcome")
+    await harness.send(private_text("Bakkerij Bol", language_code="en"))
+    calls = await harness.send(command("start", "new", language_code="en"))  # t.me/<bot>?start=new
+    assert step_of(questions(calls)[-1]) == "business.name"
 
 
 async def test_language_comes_from_telegram_and_can_be_changed(harness: TelegramHarness) -> None:

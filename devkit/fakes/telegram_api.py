@@ -117,7 +117,9 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.uploads: list[tuple[str, Upload]] = []
         self.webhook: dict[str, Any] = {"url": ""}
-        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # language -> the private chats' menu
+        self.scoped_commands: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (scope type, language) -> menu
+        self.descriptions: dict[tuple[str, str], str] = {}  # (description | short_description, language) -> text
         self._next_update_id = itertools.count(1000)
         self._next_message_id: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
         self._next_file = itertools.count(1)
@@ -141,6 +143,8 @@ class FakeTelegram:
             "sendPhoto": self._send_photo,
             "sendChatAction": lambda p, f: True,
             "setMyCommands": self._set_my_commands,
+            "setMyDescription": self._set_description("description", 512),
+            "setMyShortDescription": self._set_description("short_description", 120),
             "deleteMyCommands": lambda p, f: True,
             "getMyCommands": lambda p, f: self.commands.get(p.get("language_code", ""), []),
             "deleteWebhook": self._delete_webhook,
@@ -560,8 +564,22 @@ class FakeTelegram:
         for c in commands:
             if not (1 <= len(c.get("command", "")) <= 32) or not (1 <= len(c.get("description", "")) <= 256):
                 raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-        self.commands[params.get("language_code", "") or ""] = commands
+        scope = (params.get("scope") or {}).get("type", "default")
+        lang = params.get("language_code", "") or ""
+        self.scoped_commands[(scope, lang)] = commands
+        if scope in ("default", "all_private_chats"):
+            self.commands[lang] = commands  # what a private chat shows
         return True
+
+    def _set_description(self, field_name: str, limit: int) -> Callable[[dict[str, Any], dict[str, Upload]], bool]:
+        def handler(params: dict[str, Any], files: dict[str, Upload]) -> bool:
+            text = str(params.get(field_name, ""))
+            if len(text) > limit:
+                raise _ApiError(400, f"Bad Request: {field_name} is too long")
+            self.descriptions[(field_name, params.get("language_code", "") or "")] = text
+            return True
+
+        return handler
 
     def _delete_webhook(self, params: dict[str, Any], files: dict[str, Upload]) -> bool:
         self.webhook = {"url": ""}

@@ -33,7 +33,7 @@ from typing import Any, AsyncIterator, Awaitable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
-from telegram import Bot, BotCommand, Document, File, Message, Update
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Document, File, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -85,6 +85,7 @@ MENU_COMMANDS = (
     "survey",
     "results",
 )
+GROUP_COMMANDS = ("start", "help", "summary", "language")  # a group sees these; the interview itself is private
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 TYPING_EVERY = 4.0  # Telegram shows "typing" for about 5 seconds
 
@@ -372,14 +373,22 @@ class TelegramBot:
         return ReminderLoop(self.journeys, CHANNEL, send, interval=self.settings.reminder_interval)
 
     async def register_commands(self, app: Application) -> None:
-        """The command menu in Dutch and English; English is also the default for other languages."""
+        """The command menu per scope and language: every command in private chats, only those that
+        make sense in a group there (no /forget, no interview steps); the bot's description and short
+        description likewise. English is also the default for other languages."""
         for lang in (*prompts.LANGUAGES, None):
-            texts = prompts.load(lang or prompts.DEFAULT_LANGUAGE, "telegram")["commands"]
-            commands = [BotCommand(name, texts[name]) for name in MENU_COMMANDS]
+            texts = prompts.load(lang or prompts.DEFAULT_LANGUAGE, "telegram")
+            for scope, names in ((BotCommandScopeAllPrivateChats(), MENU_COMMANDS), (BotCommandScopeAllGroupChats(), GROUP_COMMANDS)):
+                commands = [BotCommand(name, texts["commands"][name]) for name in names]
+                try:
+                    await app.bot.set_my_commands(commands, scope=scope, language_code=lang)
+                except TelegramError:
+                    log.warning("setMyCommands failed for %s (%s)", lang or "default", scope.type, exc_info=True)
             try:
-                await app.bot.set_my_commands(commands, language_code=lang)
+                await app.bot.set_my_description(texts["description"], language_code=lang)
+                await app.bot.set_my_short_description(texts["short_description"], language_code=lang)
             except TelegramError:
-                log.warning("setMyCommands failed for %s", lang or "default", exc_info=True)
+                log.warning("setMyDescription failed for %s", lang or "default", exc_info=True)
 
     # -- updates ---------------------------------------------------------------------
     def _group_ok(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -403,7 +412,14 @@ class TelegramBot:
         if update.effective_chat.type != ChatType.PRIVATE:
             lang = await self.language(owner, update)
             await context.bot.send_message(update.effective_chat.id, render.escape(render.say(lang, "group_notice")))
-        await self.dispatch(update, context, Start(lang_hint=user.language_code))
+        # A deep link (t.me/<bot>?start=nl, ?start=new) says the language to begin in, or asks for a
+        # new journey: a link on a flyer for Dutch owners, or one to map a second persona.
+        payload = (context.args[0] if context.args else "").strip().lower()
+        if payload == "new":
+            await self.dispatch(update, context, Command("new"))
+            return
+        hint = payload if payload in prompts.LANGUAGES else user.language_code
+        await self.dispatch(update, context, Start(lang_hint=hint))
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
