@@ -161,10 +161,11 @@ CONTRAST = """(() => {
 
 
 def fill_and_send(browser: Any, url: str, locale: str, picks: dict[int, int], comment: str) -> dict[str, Any]:
-    """Open the form like a phone would, focus a face with the keyboard, tap faces (their labels), type
-    a comment and send; what the browser saw on the way."""
+    """Open the form like a phone would (with the page's JavaScript switched off: the form needs none),
+    focus a face with the keyboard, tap faces (their labels), type a comment and send; what the browser
+    saw on the way."""
     seen: dict[str, Any] = {"requests": [], "console": [], "errors": []}
-    context = browser.new_context(viewport={"width": VIEWPORT[0], "height": VIEWPORT[1]}, locale=locale, device_scale_factor=1, has_touch=True)
+    context = browser.new_context(viewport={"width": VIEWPORT[0], "height": VIEWPORT[1]}, locale=locale, device_scale_factor=1, has_touch=True, java_script_enabled=False)
     try:
         page = context.new_page()
         page.on("request", lambda r: seen["requests"].append(f"{r.method} {r.url}"))
