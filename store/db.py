@@ -1,6 +1,7 @@
 """Database URL, engine and migrations. SQLite by default, PostgreSQL for scale."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import deque
@@ -12,10 +13,13 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from store.records import StoreUnavailable
+
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.orm import Session
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 7_411_902  # an arbitrary advisory lock id owned by journeybot
 # The newest migration(s). A test checks this against Alembic's own heads, so that start-up can
@@ -150,14 +154,10 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    import fcntl
+    from filelock import FileLock  # works on Windows too, unlike fcntl
 
-    with open(f"{database}.migrate.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(f"{database}.migrate.lock"):
+        yield
 
 
 def schema_version(engine: Engine) -> frozenset[str]:
@@ -171,12 +171,39 @@ def schema_version(engine: Engine) -> frozenset[str]:
         return frozenset()
 
 
-def upgrade_if_behind(engine: Engine) -> bool:
-    """Migrate only when the database is behind this release; Alembic is loaded only then."""
-    if schema_version(engine) == SCHEMA_HEADS:
+class SchemaBehind(StoreUnavailable):
+    """The database is behind this release and this process may not migrate it (JOURNEYBOT_AUTO_MIGRATE=0):
+    `journeybot db upgrade` must run first. A StoreUnavailable: the process cannot use the store."""
+
+    needs_upgrade = True
+
+    def __init__(self, current: frozenset[str]) -> None:
+        self.current = current
+        super().__init__(f"database schema at {sorted(current) or 'nothing'}, this release needs {sorted(SCHEMA_HEADS)}")
+
+
+def upgrade_if_behind(engine: Engine, *, migrate: bool = True) -> bool:
+    """Migrate only when the database is behind this release; Alembic is loaded only then.
+
+    With `migrate` False nothing is ever migrated: a database behind this release raises SchemaBehind,
+    and one a newer release already migrated further is used as it is (migrations add, so an older
+    release keeps working during a rolling deploy)."""
+    current = schema_version(engine)
+    if current == SCHEMA_HEADS:
         return False
+    if not migrate:
+        if current and not current <= _known_revisions():
+            log.warning("database schema %s is newer than this release's %s", sorted(current), sorted(SCHEMA_HEADS))
+            return False
+        raise SchemaBehind(current)
     upgrade(engine)
     return True
+
+
+def _known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
 def upgrade(engine: Engine) -> None:
