@@ -80,11 +80,17 @@ class Journeys:
         return self._team  # team journeys: shares and teammates' contributions
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, pool_size: int = 5) -> "Journeys":
+    def from_env(cls, env: Mapping[str, str] | None = None, *, pool_size: int = 5, migrate: bool | None = None) -> "Journeys":
+        """`pool_size` connections per engine (PostgreSQL: one engine, up to 3× that with overflow;
+        SQLite: a writer and a reader engine). `migrate` None follows JOURNEYBOT_AUTO_MIGRATE (default
+        1): with 0 nothing is migrated and a database behind this release raises SchemaBehind, a
+        StoreUnavailable (run `journeybot db upgrade`)."""
         from store.db import database_url
 
         env = os.environ if env is None else env
-        store = Store.open(database_url(env), pool_size=pool_size)
+        if migrate is None:
+            migrate = (env.get("JOURNEYBOT_AUTO_MIGRATE") or "1").strip().lower() not in ("0", "false", "no", "off")
+        store = Store.open(database_url(env), migrate=migrate, pool_size=pool_size)
         return cls(store, writer_env=dict(env), public_url=(env.get("JOURNEYBOT_PUBLIC_URL") or "").strip() or None)
 
     @property

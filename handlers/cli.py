@@ -76,11 +76,12 @@ class DatabaseUnusable(RuntimeError):
     """DATABASE_URL names something that cannot be opened as journeybot's database (not an outage)."""
 
 
-def _journeys() -> "Journeys":
+def _journeys(*, migrate: bool | None = None) -> "Journeys":
+    """The application layer from the environment; `migrate` None follows JOURNEYBOT_AUTO_MIGRATE."""
     from app import Journeys, StoreUnavailable
 
     try:
-        return Journeys.from_env()
+        return Journeys.from_env(migrate=migrate)
     except StoreUnavailable:
         raise
     except Exception as exc:  # an unknown scheme, a missing driver, a URL that does not parse
@@ -122,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(command, args)
     except StoreUnavailable as exc:
+        if getattr(exc, "needs_upgrade", False):  # behind this release, JOURNEYBOT_AUTO_MIGRATE=0 (store.db.SchemaBehind)
+            logs.fail(_t("schema_behind", url=_database_url()))
+            return 2
         logs.fail(_term("store_down", url=_database_url(), error=exc))
         return 2
     except DatabaseUnusable as exc:
@@ -135,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(command: str, args: argparse.Namespace) -> int:
     if command == "db":
-        _journeys().close()  # opening the store brings the schema up to date
+        _journeys(migrate=True).close()  # opening the store brings the schema up to date, whatever JOURNEYBOT_AUTO_MIGRATE says
         print(_term("migrated", url=_database_url()))
         return 0
     if command == "chat":

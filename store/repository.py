@@ -59,11 +59,14 @@ class Store:
         url = url or database_url()
         engine = make_engine(url, pool_size=pool_size)
         reader = make_engine(url, pool_size=pool_size, read_only=True) if engine.dialect.name == "sqlite" else engine
-        if migrate:
-            try:
-                upgrade_if_behind(engine)
-            except (OperationalError, DBAPIError) as exc:
+        try:  # with `migrate` False the version is still checked: SchemaBehind when behind this release
+            upgrade_if_behind(engine, migrate=migrate)
+        except BaseException as exc:
+            engine.dispose()
+            reader.dispose()
+            if isinstance(exc, DBAPIError):  # OperationalError is one
                 raise StoreUnavailable(str(exc.orig) if exc.orig else str(exc)) from None
+            raise
         return cls(engine, reader)
 
     @property
