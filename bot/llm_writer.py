@@ -542,7 +542,8 @@ class LLMWriter:
                 if bad.reason != "invalid":
                     raise
                 log.info("llm summary: reply failed validation; one repair attempt")
-                return await self._ask(client, lambda mode: repair_messages(build_messages(journey, coach, mode), bad), run)
+                rejected = bad  # the name of an except clause is unbound after it; the repair keeps its own
+                return await self._ask(client, lambda mode: repair_messages(build_messages(journey, coach, mode), rejected), run)
 
     async def _ask(self, client: openai.AsyncOpenAI, build: Callable[[Mode], list[dict[str, str]]], run: _Run) -> LLMReport:
         """One call (with retries). A 400 to the response format steps the mode down and asks again."""

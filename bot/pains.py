@@ -207,7 +207,7 @@ def _durations(spec: dict[str, Any]) -> Durations:
 def matcher(lang: str) -> Matcher:
     """The cues of `lang` first, then those of the other language (owners mix them)."""
     lang = prompts.normalise_language(lang)
-    return compile_cues((lang,) + tuple(l for l in LANGS if l != lang))
+    return compile_cues((lang,) + tuple(other for other in LANGS if other != lang))
 
 
 @lru_cache(maxsize=None)
@@ -321,7 +321,7 @@ def find(cue: Cue, s: Sentence, allowed: list[bool]) -> tuple[int, ...] | None:
 
 def sentence(text: str, m: Matcher) -> Sentence:
     words = tokens(text)
-    stems = {l: tuple(STEMMERS[l](w) for w in words) for l in STEMMERS}
+    stems = {code: tuple(STEMMERS[code](w) for w in words) for code in STEMMERS}
     where: dict[str, dict[str, tuple[int, ...]]] = {}
     for lang, stemmed in stems.items():
         positions: dict[str, list[int]] = {}

@@ -18,7 +18,7 @@ import re
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from typing import TYPE_CHECKING
 

@@ -14,7 +14,7 @@ from store.records import DueReminder, TodoRecord, VersionRecord
 
 
 def todo_key(kind: str, title: str) -> str:
-    return hashlib.sha256(f"{kind}\n{title}".encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(f"{kind}\n{title}".encode()).hexdigest()[:32]
 
 
 def active_todos(session: Session, journey_id: int | None) -> list[TodoRecord]:

@@ -11,7 +11,6 @@ from bot.engine.questions import error, open_question, parsed, show_question
 from bot.engine.turn import Turn
 from bot.journey import JourneyView, build_view
 from bot.replies import Option
-from bot.vocabulary import matches_word
 from bot.survey import SurveyError, SurveyTooLarge, import_key, parse_rows, survey_questions, survey_text
 from bot.vocabulary import INVALID, KEEP, REVIEW_PREFIX, SURVEY_STEP, TASK_STATUSES, TodoRef, matches_word
 

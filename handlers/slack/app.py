@@ -284,7 +284,7 @@ async def check_tokens(client: AsyncWebClient, app_token: str = "") -> None:
             await client.apps_connections_open(app_token=app_token)
     except SlackApiError as exc:
         raise _api_error(exc, name) from None
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise ConfigError("unreachable", url=client.base_url, error=str(exc) or type(exc).__name__) from None
 
 

@@ -231,7 +231,7 @@ class SlackJourneys:
                 await wait()
             else:
                 await asyncio.wait_for(wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("%d Slack tasks still running at shutdown", len(self._background))
         try:
             await asyncio.to_thread(self.app.flush_delivered)
