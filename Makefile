@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test bench install clean lock
+.PHONY: chat test bench install clean lock lint
 
 # Installs exactly the versions in requirements.lock (pyproject.toml holds the ranges; refresh the
 # lock with `make lock`), then journeybot itself.
@@ -25,6 +25,10 @@ chat: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot store handlers app
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -141,8 +141,8 @@ def step(tx: TurnTx, given: TurnInput, shown: tuple[dict[int, str | None], set[i
             return Prepared([from_row(r) for r in held], queued=True)
         lang = tx.loaded.lang or prompts.DEFAULT_LANGUAGE
         note = Reply(type="info", text=prompts.say(lang, "messages", "resent"), lang=lang)
-        shown = run_turn(tx, TurnInput(event=Command(SHOW), lang_hint=given.lang_hint, flow=given.flow))
-        return Prepared([note, *shown])
+        current = run_turn(tx, TurnInput(event=Command(SHOW), lang_hint=given.lang_hint, flow=given.flow))
+        return Prepared([note, *current])
     return Prepared(run_turn(tx, given), answered=tx.answered)
 
 

@@ -40,6 +40,8 @@ class Reminder:
     owner: OwnerKey
     text: str
     claim: DueReminder | None  # None for news that is not claimed again when it fails (customers' answers)
+    lang: str = "en"
+    journey_id: int | None = None
 
 
 class Journeys:
@@ -256,7 +258,7 @@ class Journeys:
         """Owners of `channel` with customers' answers that came in through their survey link since
         they were last told, each told once per batch ("3 new customer answers")."""
         return [
-            Reminder(owner=n.owner, text=prompts.say(n.lang, "messages", "survey.news", count=n.new, total=n.total, title=n.title or "?"), claim=None)
+            Reminder(owner=n.owner, text=prompts.say(n.lang, "messages", "survey.news", count=n.new, total=n.total, title=n.title or "?"), claim=None, lang=n.lang, journey_id=n.journey_id)
             for n in self.store.survey_news(channel, workspace)
         ]
 
@@ -329,7 +331,7 @@ class Journeys:
         self.team.sharing.prune(utcnow() - PROCESSED_EVENTS_KEPT)  # teammates' button re-deliveries, likewise
         due = self.store.claim_due_reminders(channel, now or utcnow(), rhythm_steps(), owner=owner, workspace=workspace)
         return [
-            Reminder(owner=OwnerKey(d.channel, d.workspace, d.user_id), text=prompts.say(d.lang, "messages", "review.reminder", title=d.title), claim=d)
+            Reminder(owner=OwnerKey(d.channel, d.workspace, d.user_id), text=prompts.say(d.lang, "messages", "review.reminder", title=d.title), claim=d, lang=d.lang, journey_id=d.journey_id)
             for d in due
         ]
 

@@ -94,7 +94,8 @@ def run_turn(tx: TurnTx, given: TurnInput) -> list[Reply]:
                 start = opened_state(opened, outcome.state.lang)
                 outcome = engine.handle(start, show, context(tx, start, show, given))
                 replies.extend(outcome.replies)
-                effects = [e for e in effects if not isinstance(e, OpenJourney)] + list(outcome.effects)
+                effects = [e for e in effects if not isinstance(e, OpenJourney)]
+                effects += outcome.effects
 
     state = outcome.state
     journey_id = journey.id if journey is not None else None

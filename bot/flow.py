@@ -170,7 +170,7 @@ def iter_plan(flow: Flow, answers: Mapping[str, Any]) -> Iterator[Step]:
     slugs = stage_slugs(names)
     count = len(names)
     for index, (slug, name) in enumerate(zip(slugs, names), start=1):
-        stage = dict(stage_index=index, stage_count=count, stage_slug=slug, stage_name=name)
+        stage: dict[str, Any] = dict(stage_index=index, stage_count=count, stage_slug=slug, stage_name=name)
         for t in flow.stage_steps:
             yield Step(key=stage_key(slug, t.id), template=t, **stage)
         touchpoints = answered_list(answers, stage_key(slug, "stage.touchpoints"))

@@ -226,10 +226,10 @@ def _map(m: JourneyMap, report: Report | None) -> str:
     body.append('<tr class="delights">' + lane("delights") + per_stage(lambda s: _own(s.delights, cls="delight") if s.delights else "") + "</tr>")
     for kind in ("improvements", "wows"):
         whole_stage = any(getattr(s, kind) for s in m.stages)
-        first_row = per_column(lambda s, tp, kind=kind: placed(kind, getattr(tp, kind)) if tp else "")
+        first_row = per_column(lambda s, tp, kind=kind: placed(kind, getattr(tp, kind)) if tp else "")  # type: ignore[misc]
         body.append(f'<tr class="{kind}">' + lane(kind, rowspan=2 if whole_stage else 1) + first_row + "</tr>")
         if whole_stage:
-            body.append(f'<tr class="{kind} whole">' + per_stage(lambda s, kind=kind: placed(kind, getattr(s, kind))) + "</tr>")
+            body.append(f'<tr class="{kind} whole">' + per_stage(lambda s, kind=kind: placed(kind, getattr(s, kind))) + "</tr>")  # type: ignore[misc]
     body.append(
         '<tr class="team">' + lane("team")
         + per_column(lambda s, tp: (_own(tp.team) if tp.team else f'<span class="muted">{unknown}</span>') if tp else "")

@@ -109,7 +109,7 @@ class Fitter:
         self._props = {bold: FontProperties(family=FONT, size=self.REFERENCE, weight="bold" if bold else "normal") for bold in (False, True)}
         self._chars: dict[tuple[str, bool], float] = {}
         self._texts: dict[tuple[str, bool], float] = {}
-        self.cells = 0  # since the last reset: how many blocks were fitted,
+        self.cells: float = 0  # since the last reset: how many blocks were fitted,
         self.kept = 0.0  # the sum of their font size over the size they asked for,
         self.broken = 0  # how many words had to be broken inside,
         self.cut = 0  # and how many texts were cut short with an ellipsis (how a layout is judged)
@@ -501,7 +501,7 @@ def layout(m: JourneyMap, fit: Fitter, column: float, room: float = 1.0, curve: 
             colour = LANE_INK.get(lane, INK)
             for s_index, (tp_blocks, whole, tp_h) in enumerate(cells):
                 first, count = spans[s_index]
-                covered = set()
+                covered: set[int] = set()
                 for k, wide, block in tp_blocks:
                     cx = cols_x + (first + k) * column
                     covered.update(range(k + 1, k + wide))
@@ -594,7 +594,7 @@ def _curve(m: JourneyMap, columns: list[Column], spans: list[tuple[int, int]], x
     for c in columns:
         value = c.touchpoint.feeling if c.touchpoint is not None else None
         ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
-        feelings.append(float(value) if ok else math.nan)
+        feelings.append(float(value) if ok and value is not None else math.nan)
         known.append(c.touchpoint is not None and not ok)
     customers = []
     for stage, (first, count) in zip(m.stages, spans):
@@ -784,7 +784,7 @@ def draw(lay: Layout, fig: Figure, scale: float = 1.0, offset: tuple[float, floa
     return texts
 
 
-def _draw_curve(item: CurveItem, fig: Figure, fx, fy, scale: float, fw: float, fh: float) -> None:  # type: ignore[no-untyped-def]
+def _draw_curve(item: CurveItem, fig: Figure, fx, fy, scale: float, fw: float, fh: float) -> None:
     pad = 0.09
     # Above the page's rules (it draws its own), below the page's texts.
     ax = fig.add_axes((fx(item.x), fy(item.y + item.h - pad), item.w * scale / fw, (item.h - 2 * pad) * scale / fh), zorder=2.2)
@@ -803,11 +803,11 @@ def _draw_curve(item: CurveItem, fig: Figure, fx, fy, scale: float, fw: float, f
     for x, unknown in zip(xs, item.known):
         if unknown:
             ax.text(x, 3, item.unknown, ha="center", va="center", fontsize=10 * scale, color=GREY, zorder=4, family=FONT, parse_math=False)
-    for x, value, caption in item.customers:
-        ax.plot([x], [value], marker="D", ms=6.0 * scale, color=CUSTOMERS, markeredgecolor="white", markeredgewidth=0.6 * scale, linestyle="none", zorder=6)
+    for cx, score, caption in item.customers:
+        ax.plot([cx], [score], marker="D", ms=6.0 * scale, color=CUSTOMERS, markeredgecolor="white", markeredgewidth=0.6 * scale, linestyle="none", zorder=6)
         ax.annotate(
             caption,
-            (x, value),
+            (cx, score),
             xytext=(6 * scale, 0),
             textcoords="offset points",
             ha="left",

@@ -20,12 +20,19 @@ DISAGREEMENT = 2  # scores this far apart (e.g. 2 and 4) count as a disagreement
 class Contribution(Protocol):
     """One teammate's score for a touchpoint, or a touchpoint they added."""
 
-    user_id: str
-    stage_slug: str
-    stage_name: str
-    touchpoint: str
-    added: bool
-    score: int | None
+    # read-only: frozen records satisfy it
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def stage_slug(self) -> str: ...
+    @property
+    def stage_name(self) -> str: ...
+    @property
+    def touchpoint(self) -> str: ...
+    @property
+    def added(self) -> bool: ...
+    @property
+    def score(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ def team_rows(view: JourneyView, contributions: Iterable[Contribution]) -> tuple
                 if c.stage_slug == stage.slug and c.touchpoint.casefold() == tp.name.casefold() and c.score is not None
             )
             if scores:
-                rows.append(TeamRow(stage.name, tp.name, tp.score, scores))  # type: ignore[arg-type]
+                rows.append(TeamRow(stage.name, tp.name, tp.score, scores))
     added = [c for c in contributions if (c.stage_slug, c.touchpoint.casefold()) not in known]
     return rows, added
 

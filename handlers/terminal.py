@@ -153,7 +153,7 @@ class TerminalChat:
     async def main(self) -> int:
         for reminder in self.journeys.reminders("terminal", owner=self.owner):
             try:
-                self.render(Reply(type="info", text=reminder.text, lang=reminder.claim.lang))
+                self.render(Reply(type="info", text=reminder.text, lang=reminder.lang))
             except Exception:
                 self.journeys.release(reminder)
                 raise

@@ -82,7 +82,7 @@ class TestChannel:
     def reminders(self) -> list[Outgoing]:
         """Run the channel's reminder pass for this owner: each reminder arrives as an info text."""
         out: list[Outgoing] = [
-            Reply(type="info", text=r.text, lang=r.claim.lang, journey_id=r.claim.journey_id, data={"reminder": True})
+            Reply(type="info", text=r.text, lang=r.lang, journey_id=r.journey_id, data={"reminder": True})
             for r in self.journeys.reminders(CHANNEL, owner=self.owner)
         ]
         self.outbox.extend(out)
@@ -103,7 +103,7 @@ class TestChannel:
         return len(self.outbox)
 
 
-def _run(coro) -> list[Outgoing]:  # type: ignore[no-untyped-def]
+def _run(coro) -> list[Outgoing]:
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -243,7 +243,8 @@ async def serve(
         site = web.TCPSite(runner, listen, port)
         await site.start()
         server = site._server  # the bound port, when 0 was asked for
-        bound = server.sockets[0].getsockname()[1] if server is not None and getattr(server, "sockets", None) else port  # type: ignore[union-attr]
+        sockets = getattr(server, "sockets", None) if server is not None else None
+        bound = sockets[0].getsockname()[1] if sockets else port
         handled = stop_on_signals(loop, stop.set)
         log.info("survey pages on %s:%s", listen, bound)
         if started is not None:

@@ -97,7 +97,7 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
             # Writers wait for each other instead of failing; WAL lets readers go on while one writes.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -108,7 +108,7 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn) -> None:
             # Writers take the write lock at the start, so read-modify-write transactions serialise.
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from store.living import JourneyVersion, Reminder, SurveyResponse, Todo
 from store.models import Journey, Owner
 from store.records import DueReminder, TodoRecord, VersionRecord
+from store.rows import affected
 
 
 def todo_key(kind: str, title: str) -> str:
@@ -119,7 +120,7 @@ def claim_due_reminders(
             .values(due_at=now + step, last_sent_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if affected(result) != 1:
             continue
         claimed.append(
             DueReminder(

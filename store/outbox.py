@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from store.models import OutboxItem
 from store.records import OwnerKey
+from store.rows import affected
 
 PENDING, SENT, DROPPED = "pending", "sent", "dropped"
 
@@ -176,7 +177,7 @@ def forget(session: Session, key: OwnerKey) -> None:
 def prune(session: Session, before: datetime) -> int:
     """Delivered (or given up) rows older than `before`; pending rows stay until delivered."""
     old = delete(OutboxItem).where(and_(OutboxItem.status != PENDING, OutboxItem.created_at < before))
-    return int(session.execute(old).rowcount or 0)
+    return affected(session.execute(old))
 
 
 def backlog(session: Session, channel: str | None = None) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, TypeVar, overload
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -30,9 +30,11 @@ from store.records import (
 )
 from store.sharing import forget_owner
 from store.turn import TurnTx, create_owner, load
+from store.rows import affected
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+S = TypeVar("S")
 MAX_ATTEMPTS = 8
 PROCESSED_EVENTS_KEPT = timedelta(days=7)
 
@@ -116,15 +118,23 @@ class Store:
         raise AssertionError("unreachable")
 
     # -- the turn ------------------------------------------------------------------------
+    @overload
+    def turn(self, key: OwnerKey, dedup_key: str | None, step: Callable[[TurnTx], T], *, now: datetime | None = None, then: None = None) -> T | Duplicate: ...
+
+    @overload
+    def turn(
+        self, key: OwnerKey, dedup_key: str | None, step: Callable[[TurnTx], S], *, now: datetime | None = None, then: Callable[[TurnTx, S], T]
+    ) -> T | Duplicate: ...
+
     def turn(
         self,
         key: OwnerKey,
         dedup_key: str | None,
-        step: Callable[[TurnTx], T],
+        step: Callable[[TurnTx], Any],
         *,
         now: datetime | None = None,
-        then: Callable[[TurnTx, T], T] | None = None,
-    ) -> T | Duplicate:
+        then: Callable[[TurnTx, Any], Any] | None = None,
+    ) -> Any:
         """Load the owner's conversation, let `step` decide, and write what it changed, atomically;
         `then` runs after those writes, in the same transaction (it queues the turn's replies, which
         must survive even the owner's `/forget`).
@@ -134,7 +144,7 @@ class Store:
 
         attempts = 0
 
-        def work(session: Session) -> T | Duplicate:
+        def work(session: Session) -> Any:
             nonlocal attempts
             attempts += 1
             loaded = load(session, key, dedup_key, lock_first=attempts > 1)
@@ -277,7 +287,7 @@ class Store:
         def work(session: Session) -> int:
             old = delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff, ~ProcessedEvent.key.startswith("survey:"))
             outbox.prune(session, cutoff)
-            return int(session.execute(old).rowcount or 0)
+            return affected(session.execute(old))
 
         return self.write(work)
 
@@ -408,4 +418,4 @@ def _safe_to_repeat(exc: DBAPIError) -> bool:
 
 # the name the rest of the code base and its tests know
 Repository = Store
-__all__: Iterable[str] = ("Store", "Repository", "DUPLICATE", "Duplicate", "OwnerKey", "StoreUnavailable", "JourneyNotFound")
+__all__ = ("Store", "Repository", "DUPLICATE", "Duplicate", "OwnerKey", "StoreUnavailable", "JourneyNotFound")

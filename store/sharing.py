@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store import outbox
 from store.models import Contribution, Journey, JourneyShare, Owner, ProcessedContribution
 from store.records import ContributionRecord, OwnerKey, ShareDenied, ShareRecord
+from store.rows import affected
 
 T = TypeVar("T")
 TOUCHPOINT_CHARS = 200  # the column's size
@@ -223,12 +224,12 @@ def delete_contributions(session: Session, who: OwnerKey) -> int:
     )
     prefix = contribution_key(who, "")
     session.execute(delete(ProcessedContribution).where(ProcessedContribution.key.startswith(prefix, autoescape=True)))
-    return int(result.rowcount or 0)
+    return affected(result)
 
 
 def prune_contribution_keys(session: Session, cutoff: datetime) -> int:
     """Keys of contribution events older than `cutoff`: a platform re-delivers within minutes, never days later."""
-    return int(session.execute(delete(ProcessedContribution).where(ProcessedContribution.created_at < cutoff)).rowcount or 0)
+    return affected(session.execute(delete(ProcessedContribution).where(ProcessedContribution.created_at < cutoff)))
 
 
 def forget_owner(session: Session, who: OwnerKey) -> None:

@@ -280,6 +280,8 @@ def _insert_survey_rows(session: Session, journey_id: int, rows: list[tuple[dict
     so 2,000 customers cost no more to compile than one (a VALUES list of 2,000 rows took SQLAlchemy
     about half a second, with the write lock held)."""
     payload = json.dumps([{"scores": dict(scores), "comment": comment or None} for scores, comment in rows])
+    scores: Any
+    comment: Any
     if session.get_bind().dialect.name == "postgresql":
         items = func.json_array_elements(cast(literal(payload), JSON)).table_valued("value").alias("item")
         scores, comment = items.c.value.op("->")("scores"), items.c.value.op("->>")("comment")

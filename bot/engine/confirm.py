@@ -29,11 +29,12 @@ def drop(turn: Turn) -> None:
 
 def ask(turn: Turn) -> None:
     step = current_step(turn)
-    if step is None or not (turn.state.confirm or {}).get("items"):
+    confirm = turn.state.confirm or {}
+    if step is None or not confirm.get("items"):
         drop(turn)
         show_question(turn)
         return
-    typed, values = turn.state.confirm["items"][0]
+    typed, values = confirm["items"][0]
     labels = [texts.option_label(turn.lang, step.id, v) for v in values]
     turn.say(
         "question",

@@ -45,7 +45,7 @@ MAX_PLACEHOLDER = 150
 CONTRIB_ACTION = "jb.contrib"  # prefix of the contribution buttons' action_id
 
 Block = dict[str, Any]
-NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}  # for chat.postMessage: no previews of any link
+NO_UNFURL: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}  # for chat.postMessage: no previews of any link
 
 
 def t(lang: str, key: str, **values: Any) -> str:

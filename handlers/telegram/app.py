@@ -29,7 +29,7 @@ import re
 import socket
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import httpx
@@ -579,7 +579,7 @@ class TelegramBot:
             await self.render(context, to, [item])
 
     # -- rendering ---------------------------------------------------------------------
-    async def render(self, context: ContextTypes.DEFAULT_TYPE, to: _Delivery, items: list[Outgoing]) -> None:
+    async def render(self, context: ContextTypes.DEFAULT_TYPE, to: _Delivery, items: Sequence[Outgoing]) -> None:
         """Show each item, then report it delivered (its outbox row is done)."""
         for item in items:
             ref = await self.show(context.bot, to, [item])

@@ -303,7 +303,8 @@ def report_blocks(report: Report, lang: str | None = None) -> list[Block]:
         if section.key == "review":
             blocks.append([("b", section.heading + "\n"), ("i", "\n".join(line for item in section.items for line in item.body))])
             continue
-        blocks.append([("b", section.heading)] + ([("i", "\n" + section.intro)] if section.intro else []))
+        heading: Block = [("b", section.heading)]
+        blocks.append(heading + ([("i", "\n" + section.intro)] if section.intro else []))
         if section.layout == "paragraphs":
             blocks.extend([[(None, line)] for item in section.items for line in item.body])
         elif section.layout == "cards":

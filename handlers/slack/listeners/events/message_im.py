@@ -99,4 +99,4 @@ def _shared_file(event: dict[str, Any]) -> dict[str, Any] | None:
         return None
     files = [f for f in event.get("files") or [] if isinstance(f, dict)]
     csvs = [f for f in files if str(f.get("name") or "").lower().endswith(".csv") or f.get("filetype") == "csv"]
-    return (csvs or files or [None])[0]
+    return (csvs or files)[0] if (csvs or files) else None
