@@ -112,12 +112,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from handlers import logs
 
+    _load_env_file()
     logs.configure()
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "chat"
     if args.command is None:
         args = parser.parse_args(["chat"])
+    if command != "chat":  # the terminal chat keeps its first question fast: it meets its few settings as it uses them
+        bad = _bad_setting()
+        if bad is not None:
+            logs.fail(bad)
+            return 2
     from app import StoreUnavailable
 
     try:
@@ -135,6 +141,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("journeybot").debug("journeybot %s failed", command, exc_info=True)
         logs.fail(_t("failed", command=command, error=_error_text(exc)))
         return 1
+
+
+def _load_env_file() -> None:
+    from app.settings import load_env_file
+
+    load_env_file()
+
+
+def _bad_setting() -> str | None:
+    """One line about the first setting that cannot be used (app/settings.py), or None."""
+    from app.settings import BadSetting, check
+
+    try:
+        check()
+    except BadSetting as exc:
+        return _t("settings.bad", name=exc.name, value=exc.value, expected=_t(f"settings.expects.{exc.expects}"))
+    return None
 
 
 def _dispatch(command: str, args: argparse.Namespace) -> int:
