@@ -16,12 +16,14 @@ from bot.replies import Reply
 from bot.review_rhythm import rhythm_steps
 from bot.vocabulary import SHOW
 from app import delivery
+from app.metrics import Step, step
 from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem, receipt_of
 from app.turn import TurnInput, run_turn
 from store.records import DueReminder, JourneyNotFound, JourneySummary, OwnerKey, StoreUnavailable
 from store.repository import DUPLICATE, Store
 
 if TYPE_CHECKING:  # reports, writers and pydantic load with the first summary, not before the first question
+    from app.metrics import Metrics
     from app.reports import Reports
     from app.team import Team
     from bot.journey import JourneyView
@@ -64,13 +66,14 @@ class Journeys:
         self._reports: Reports | None = None
         self._team: Team | None = None
         self._shown = delivery.Shown()
+        self._metrics: Metrics | None = None  # made by the first server that serves /metrics (app/metrics.py)
 
     @property
     def reports(self) -> "Reports":
         if self._reports is None:
             from app.reports import Reports, writer_from_env
 
-            self._reports = Reports(self.store, self._writer or writer_from_env(self._writer_env, self.today), self.today)
+            self._reports = Reports(self.store, self._writer or writer_from_env(self._writer_env, self.today), self.today, metrics=lambda: self._metrics)
         return self._reports
 
     @property
@@ -99,6 +102,16 @@ class Journeys:
     def writer(self) -> "SummaryWriter":
         return self.reports.writer
 
+    @property
+    def metrics(self) -> "Metrics":
+        """This application layer's Prometheus metrics, counted from the moment something first asks
+        (the servers' /metrics, the reminder and outbox loops); the terminal never loads them."""
+        if self._metrics is None:
+            from app.metrics import metrics_for
+
+            return metrics_for(self)
+        return self._metrics
+
     def close(self) -> None:
         self.store.close()
 
@@ -119,7 +132,22 @@ class Journeys:
         the outbox, see app/delivery.py) the replies are queued in the same transaction, carry
         receipts, and a re-delivered event shows what the owner has not seen, or else (with
         `reshow`: the platform re-delivers only after a failure) the current question.
-        Replies of type summary/export are requests: `turn` (or `expand`) turns them into a report and files."""
+        Replies of type summary/export are requests: `turn` (or `expand`) turns them into a report and files.
+        Each call is counted (journeybot_updates_total by outcome, journeybot_step_seconds) once metrics exist."""
+        with step(self._metrics, owner.channel) as current:
+            return self._handle(current, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
+
+    def _handle(
+        self,
+        current: Step,
+        owner: OwnerKey,
+        event: Event,
+        *,
+        dedup_key: str | None = None,
+        lang_hint: str | None = None,
+        address: dict[str, Any] | None = None,
+        reshow: bool = True,
+    ) -> list[Reply]:
         given = TurnInput(event=event, lang_hint=lang_hint, flow=self.flow)
         try:
             if address is None:
@@ -134,17 +162,22 @@ class Journeys:
                     self._shown.put_back(*shown)
                     raise
                 if result is DUPLICATE:
+                    current.outcome = "duplicate"
                     self._shown.put_back(*shown)
                     self.flush_delivered()
                     held = self.store.take_outbox(owner, delivery.FAST_LEASE)
                     if held or not reshow:
                         return [delivery.from_row(r) for r in held]
-                    return self.handle(owner, Command(SHOW), lang_hint=lang_hint, address=address)
+                    return self._handle(current, owner, Command(SHOW), lang_hint=lang_hint, address=address)
         except StoreUnavailable as exc:
+            current.outcome = "store_down"
             log.warning("store unavailable for %s event: %s", owner.channel, exc)
             lang = prompts.normalise_language(lang_hint)
             return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang, data={"store_down": True})]
-        return [] if result is DUPLICATE else list(result)  # type: ignore[arg-type]
+        if result is DUPLICATE:
+            current.outcome = "duplicate"
+            return []
+        return list(result)  # type: ignore[arg-type]
 
     async def ahandle(
         self,

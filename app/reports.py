@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from bot.export import filename_for, render_markdown
 from bot.journey import JourneyView, PreviousVersion, TodoItem, build_view
@@ -18,6 +18,9 @@ from app.outgoing import FileItem, ImageItem
 from store.records import JourneyData, OwnerKey
 from store.repository import Store
 from store.sharing import Sharing
+
+if TYPE_CHECKING:
+    from app.metrics import Metrics
 
 log = logging.getLogger(__name__)
 DEFAULT_CURRENCY = "EUR"
@@ -70,8 +73,9 @@ def view_of(data: JourneyData, lang: str | None = None) -> JourneyView:
 
 
 class Reports:
-    def __init__(self, store: Store, writer: SummaryWriter, today: Callable[[], date]) -> None:
+    def __init__(self, store: Store, writer: SummaryWriter, today: Callable[[], date], *, metrics: Callable[[], Metrics | None] = lambda: None) -> None:
         self.store = store
+        self.metrics = metrics  # the application layer's metrics, once there are any
         self.writer = writer
         self.today = today
         self.coach = CoachWriter(today)
@@ -144,6 +148,15 @@ class Reports:
             calls=written.calls,
             fallback=written.fallback,
         )
+        metrics = self.metrics()
+        if metrics is not None:  # calls, tokens and fallbacks, counted where they are saved
+            metrics.summary(
+                writer.name,
+                calls=written.calls,
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+                fallback=written.fallback,
+            )
         return written.report
 
     # -- files ------------------------------------------------------------------------
