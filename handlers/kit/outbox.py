@@ -4,7 +4,9 @@ never reported shown (a failed send, a process killed between commit and send) g
 Each pass claims the channel's due replies in the database (one process each, see store/outbox.py)
 and shows them owner by owner, oldest first. A send that fails holds back that owner's later
 replies, so a chat never sees them out of order; the platform's "retry after" is honoured, other
-failures back off exponentially, and a reply the platform will never take is dropped.
+failures back off exponentially, and a reply the platform will never take is dropped. On shutdown
+(`stop`) the reply being sent is finished and the rest keep their lease for the next process.
+Each reply sent is counted (journeybot_outbox_resent_total).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, Awaitable, Callable
 from app import Journeys, OwnerKey
 from app.outgoing import Outgoing
 from bot.replies import Reply
+from handlers.kit.signals import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +44,9 @@ def backoff(attempts: int) -> float:
     return min(2.0 ** max(attempts, 1), MAX_BACKOFF)
 
 
-class OutboxLoop:
+class OutboxLoop(Periodic):
     def __init__(self, journeys: Journeys, channel: str, show: Show, *, interval: float = 1.0, workspace: str | None = None) -> None:
+        super().__init__()
         self.journeys = journeys
         self.workspace = workspace
         self.channel = channel
@@ -55,6 +59,8 @@ class OutboxLoop:
         stuck: set[OwnerKey] = set()
         sent = 0
         for each in due:
+            if self.stopping:
+                break
             owner, reply = each.owner, each.reply
             if each.attempts > GIVE_UP_AFTER:
                 log.warning("a %s reply was dropped after %d attempts", self.channel, each.attempts)
@@ -81,18 +87,11 @@ class OutboxLoop:
                 continue
             await self.journeys.delivered(reply if not items else items[-1], ref)
             sent += 1
+            self.journeys.metrics.resent(self.channel)
         return sent
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.once()
-            except Exception:  # a failed pass (database down) is retried at the next one
-                log.warning("looking for replies to send failed", exc_info=True)
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> asyncio.Task[None] | None:
-        return asyncio.create_task(self.run()) if self.interval > 0 else None
+    def failed(self) -> None:  # a failed pass (database down) is retried at the next one
+        log.warning("looking for replies to send failed", exc_info=True)
 
 
 def _receipt(reply: Reply) -> int:
