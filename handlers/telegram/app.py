@@ -16,6 +16,9 @@ Environment (see README, "Telegram"):
   TELEGRAM_WEBHOOK_LISTEN  address the webhook server binds to (default 0.0.0.0)
   TELEGRAM_WEBHOOK_PORT    port the webhook server binds to (default 8443)
   TELEGRAM_WEBHOOK_PATH    local path served (default: the path of TELEGRAM_WEBHOOK_URL)
+  JOURNEYBOT_HEALTH_PORT   a listener of its own for /healthz, /readyz and /metrics (long polling has
+                           no server; the webhook server serves them too), on JOURNEYBOT_HEALTH_LISTEN
+  JOURNEYBOT_SHUTDOWN_TIMEOUT  seconds from SIGTERM to exit (default 20)
 """
 from __future__ import annotations
 
@@ -57,7 +60,8 @@ from bot.replies import Reply
 from handlers import logs
 from handlers.kit import FileRejected, OwnerQueue, ReminderLoop, accept_csv, read_limited
 from handlers.kit.outbox import OutboxLoop, RetryLater, Undeliverable
-from handlers.kit.signals import stop_on_signals
+from handlers.kit.health import HealthServer, health_port, health_routes
+from handlers.kit.signals import DEFAULT_SHUTDOWN_TIMEOUT, Deadline, Periodic, stop_on_signals
 from handlers.kit.intake import MAX_CSV_BYTES, FileTooLarge, check_response, declared_size, decode_text
 from handlers.telegram import render
 from handlers.telegram.webhook import WebhookServer, serving
@@ -120,6 +124,9 @@ class TelegramSettings:
     reminder_interval: float = 60.0  # seconds between looks for due review reminders; 0 switches them off
     outbox_interval: float = 1.0  # seconds between looks for replies a failed or killed process left unsent
     overall_max_rate: float = 30.0  # messages per second over all chats: Telegram's flood limit for a bot
+    health_listen: str = "127.0.0.1"
+    health_port: int | None = None  # a listener of its own for /healthz, /readyz, /metrics; None: none
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT  # seconds from SIGTERM to exit
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "TelegramSettings":
@@ -142,6 +149,8 @@ class TelegramSettings:
             reminder_interval=_number(env, "JOURNEYBOT_REMINDER_INTERVAL", 60),
             outbox_interval=_number(env, "JOURNEYBOT_OUTBOX_INTERVAL", 1),
             overall_max_rate=_number(env, "TELEGRAM_OVERALL_MAX_RATE", 30),
+            shutdown_timeout=_number(env, "JOURNEYBOT_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT),
+            **_health(env),
         )
         settings.check()
         return settings
@@ -174,6 +183,14 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError("bad_number", name=name, value=raw) from None
 
 
+def _health(env: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        where = health_port(env)
+    except ValueError:
+        raise SettingsError("bad_number", name="JOURNEYBOT_HEALTH_PORT", value=env.get("JOURNEYBOT_HEALTH_PORT", "")) from None
+    return {} if where is None else {"health_listen": where[0], "health_port": where[1]}
+
+
 def _owner_of(update: object) -> Any:
     if isinstance(update, Update):
         if update.effective_user is not None:
@@ -187,20 +204,45 @@ class OwnerOrderedProcessor(BaseUpdateProcessor):
     """Updates of one owner one after another, in arrival order; different owners concurrently.
 
     PTB's `process_update` takes a slot of `max_concurrent_updates` and calls `do_process_update`
-    without awaiting anything else first, so the owner's turn is entered in arrival order.
+    without awaiting anything else first, so the owner's turn is entered in arrival order. It knows
+    the updates in flight, so that a shutdown out of time can stop them (`abandon`).
     """
 
     def __init__(self, max_concurrent_updates: int, queue: OwnerQueue | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self.queue = queue or OwnerQueue()
+        self.running: set[asyncio.Task[Any]] = set()
+        self.abandoned = False
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _owner_of(update)
-        if key is None:
-            await coroutine
+        if self.abandoned:  # out of time at shutdown: not started at all
+            close = getattr(coroutine, "close", None)
+            if close is not None:
+                close()
+            log.warning("an update was not handled: the shutdown ran out of time")
             return
-        async with self.queue.turn(key):
-            await coroutine
+        task = asyncio.current_task()
+        if task is not None:
+            self.running.add(task)
+        try:
+            key = _owner_of(update)
+            if key is None:
+                await coroutine
+                return
+            async with self.queue.turn(key):
+                await coroutine
+        finally:
+            if task is not None:
+                self.running.discard(task)
+
+    def abandon(self) -> int:
+        """Cancel the updates in flight and start no other; how many were cancelled. A turn already
+        committed keeps its undelivered replies in the outbox, for the next process."""
+        self.abandoned = True
+        running = [task for task in self.running if not task.done()]
+        for task in running:
+            task.cancel()
+        return len(running)
 
     async def initialize(self) -> None:
         pass
@@ -260,8 +302,9 @@ class TelegramBot:
     journeys: Journeys
     settings: TelegramSettings
     queue: OwnerQueue = field(default_factory=OwnerQueue)
-    _reminders: asyncio.Task[None] | None = field(default=None, init=False)
-    _outbox: asyncio.Task[None] | None = field(default=None, init=False)
+    _loops: list[Periodic] = field(default_factory=list, init=False)  # reminders and the outbox
+    _health: HealthServer | None = field(default=None, init=False)
+    _deadline: Deadline = field(default_factory=lambda: Deadline(None), init=False)
 
     # -- owners and language ---------------------------------------------------
     def owner(self, user_id: int) -> OwnerKey:
@@ -300,6 +343,7 @@ class TelegramBot:
         app = builder.build()
         self.add_handlers(app)
         _journeys_of[app] = self.journeys  # the webhook server also serves the survey page
+        _bots[app] = self
         return app
 
     def add_handlers(self, app: Application) -> None:
@@ -331,22 +375,35 @@ class TelegramBot:
         app.add_error_handler(self.on_error)
 
     async def post_init(self, app: Application) -> None:
+        if self.settings.health_port is not None:  # first: a taken port stops the start
+            health = HealthServer(self.journeys, self.settings.health_listen, self.settings.health_port)
+            await health.start()
+            self._health = health
         await self.register_commands(app)
-        self._reminders = self.reminder_loop(app.bot).start()
-        self._outbox = self.outbox_loop(app.bot).start()
+        self._loops = [self.reminder_loop(app.bot), self.outbox_loop(app.bot)]
+        for loop in self._loops:
+            loop.start()
+
+    def stopping(self, deadline: Deadline) -> None:
+        """Shutdown began: the loops start no new pass, /readyz says so."""
+        self._deadline = deadline
+        for loop in self._loops:
+            loop.stop()
+        if self._health is not None:
+            self._health.stopping()
 
     async def post_shutdown(self, app: Application) -> None:
-        tasks = (self._reminders, self._outbox)
-        self._reminders = self._outbox = None
-        for task in tasks:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        """The loops finish their pass (cancelled when the time is up), then the receipts of what was
+        shown are written."""
+        loops, self._loops = self._loops, []
+        await asyncio.gather(*(loop.close(self._deadline.left(RECEIPTS_RESERVE)) for loop in loops))
         try:
             await asyncio.to_thread(self.journeys.flush_delivered)
         except Exception:  # they are sent again by the next process: shown twice, never lost
             log.warning("could not record the last replies as delivered", exc_info=True)
+        health, self._health = self._health, None
+        if health is not None:
+            await health.stop()
 
     def outbox_loop(self, bot: Any) -> OutboxLoop:
         """Replies stored with their turn but never shown (a failed send, a killed process)."""
@@ -702,7 +759,9 @@ def build_application(journeys: Journeys, settings: TelegramSettings, **kwargs: 
 
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+RECEIPTS_RESERVE = 1.0  # seconds of the shutdown time kept for writing the receipts
 _journeys_of: "weakref.WeakKeyDictionary[Application, Journeys]" = weakref.WeakKeyDictionary()
+_bots: "weakref.WeakKeyDictionary[Application, TelegramBot]" = weakref.WeakKeyDictionary()
 
 
 def webhook_server(app: Application, settings: TelegramSettings) -> WebhookServer:
@@ -710,7 +769,7 @@ def webhook_server(app: Application, settings: TelegramSettings) -> WebhookServe
     secret before reading a body and reads at most 1 MB."""
     assert settings.webhook_secret is not None, "settings.check() requires a secret with a webhook"
     journeys = _journeys_of.get(app)
-    routes = survey_routes(journeys) if journeys is not None else []
+    routes = [*survey_routes(journeys), *health_routes(journeys)] if journeys is not None else []
     return WebhookServer(app, listen=settings.listen, port=settings.port, path=settings.url_path, secret=settings.webhook_secret, routes=routes)
 
 
@@ -739,17 +798,38 @@ async def start(app: Application, settings: TelegramSettings) -> None:
         await app.updater.start_polling(**polling_kwargs(settings))
 
 
-async def stop(app: Application) -> None:
+async def stop(app: Application, timeout: float | None = None) -> None:
+    """Stop taking updates (the webhook server closes, long polling ends and confirms what it
+    fetched), handle those already received, let the loops finish their pass and write the receipts
+    of what was shown. With `timeout` (JOURNEYBOT_SHUTDOWN_TIMEOUT) the updates still running when it
+    is nearly up are cancelled: a turn already committed keeps its undelivered replies in the outbox,
+    which the next process sends."""
+    deadline = Deadline(timeout)
+    bot = _bots.get(app)
+    if bot is not None:
+        bot.stopping(deadline)
     server = serving(app)
     if server is not None:  # no new updates; those already queued are still handled by app.stop()
         await server.stop()
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
-        await app.stop()
+        await _stop_handling(app, deadline)
     await app.shutdown()
-    if app.post_shutdown is not None:  # the reminder loop, as `run_polling` would
+    if app.post_shutdown is not None:  # the loops and the receipts, as `run_polling` would
         await app.post_shutdown(app)
+
+
+async def _stop_handling(app: Application, deadline: Deadline) -> None:
+    """`app.stop()`: the updates received are handled; those still running when the time is up
+    (less the receipts' reserve) are cancelled."""
+    stopping = asyncio.ensure_future(app.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=deadline.left(RECEIPTS_RESERVE))
+    if not done:
+        processor = app.update_processor
+        cancelled = processor.abandon() if isinstance(processor, OwnerOrderedProcessor) else 0
+        log.warning("shutdown: %d updates still running were stopped; their undelivered replies stay in the outbox", cancelled)
+    await stopping
 
 
 def _check_port(settings: TelegramSettings) -> None:
@@ -810,8 +890,9 @@ def preflight(settings: TelegramSettings) -> None:
         loop.close()
 
 
-async def _serve_webhook(app: Application, settings: TelegramSettings) -> None:
-    """Serve the webhook until SIGINT or SIGTERM, then stop as `run_polling` would."""
+async def _serve(app: Application, settings: TelegramSettings) -> None:
+    """Long polling or the webhook until SIGINT or SIGTERM, then a graceful `stop` within
+    `settings.shutdown_timeout`."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     handled = stop_on_signals(loop, stopping.set)
@@ -821,7 +902,7 @@ async def _serve_webhook(app: Application, settings: TelegramSettings) -> None:
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
-        await stop(app)
+        await stop(app, settings.shutdown_timeout)
 
 
 def run(journeys: Journeys, settings: TelegramSettings) -> None:
@@ -831,10 +912,9 @@ def run(journeys: Journeys, settings: TelegramSettings) -> None:
     try:
         if settings.webhook_url:
             log.info("Telegram webhook on %s:%s/%s", settings.listen, settings.port, settings.url_path)
-            asyncio.run(_serve_webhook(app, settings))
         else:
             log.info("Telegram long polling")
-            app.run_polling(**polling_kwargs(settings))
+        asyncio.run(_serve(app, settings))
     except InvalidToken:  # revoked between the check and the start
         raise SettingsError("token_rejected") from None
     except OSError as exc:  # the webhook port, taken between the check and the start
