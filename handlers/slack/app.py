@@ -9,6 +9,9 @@ Environment:
   SLACK_APP_TOKEN       an app-level token (xapp-...): switches to Socket Mode
   SLACK_API_URL         another Web API base URL (Enterprise setups, tests), e.g. http://127.0.0.1:8080/api/
   DATABASE_URL          where journeys are stored (see the README)
+  JOURNEYBOT_HEALTH_PORT       a listener of its own for /healthz, /readyz and /metrics (Socket Mode
+                               has no server; the HTTP server serves them too), on JOURNEYBOT_HEALTH_LISTEN
+  JOURNEYBOT_SHUTDOWN_TIMEOUT  seconds from SIGTERM to exit (default 20)
 """
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ import prompts
 from app import Journeys
 from handlers import logs
 from handlers.kit.intake import FileTooLarge, read_limited
-from handlers.kit.signals import stop_on_signals
+from handlers.kit.health import HealthServer, health_port, health_routes
+from handlers.kit.signals import DEFAULT_SHUTDOWN_TIMEOUT, Deadline, stop_on_signals
 
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -47,7 +51,8 @@ log = logging.getLogger(__name__)
 PATH = "/slack/events"
 DEFAULT_PORT = 3000
 REMINDERS = web.AppKey("reminders", asyncio.Task)
-DRAIN_SECONDS = 25.0  # on shutdown, how long accepted work may still take (Slack was already told "ok")
+HEALTH = web.AppKey("health", HealthServer)
+REQUESTS_SHARE = 0.2  # of the shutdown time, kept for the HTTP requests in flight after the drain (at most 2 s)
 MAX_BODY = 1_000_000  # bytes of one request from Slack; its largest payloads are far smaller
 MAX_CLOCK_SKEW = 300  # seconds: an older signed request is a replay (Slack's own rule)
 
@@ -183,26 +188,40 @@ def _refused(status: int, why: str) -> web.Response:
 
 def web_app(app: AsyncApp, signing_secret: str, path: str = PATH, journeys: Journeys | None = None) -> web.Application:
     """The aiohttp application serving Slack's requests at `path` (see SlackRequests), and with
-    `journeys` the survey page customers answer on (handlers/web.py)."""
+    `journeys` the survey page customers answer on (handlers/web.py) and /healthz, /readyz and
+    /metrics (handlers/kit/health.py)."""
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(path, SlackRequests(app, signing_secret).handle)
     if journeys is not None:
         from handlers.web import survey_routes
 
         web_app.add_routes(survey_routes(journeys))
+        web_app.add_routes(health_routes(journeys))
     return web_app
 
 
-async def socket_mode(app: AsyncApp, app_token: str, journeys: SlackJourneys | None = None, reminder_interval: float = 0) -> None:
-    """Connect to Slack over Socket Mode until stopped (SIGTERM, SIGINT); then finish the work
-    already accepted before closing."""
+async def socket_mode(
+    app: AsyncApp,
+    app_token: str,
+    journeys: SlackJourneys | None = None,
+    reminder_interval: float = 0,
+    *,
+    health: HealthServer | None = None,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+) -> None:
+    """Connect to Slack over Socket Mode until stopped (SIGTERM, SIGINT); then disconnect (no new
+    events), finish the work already accepted and write the receipts, within `shutdown_timeout`.
+    `health` (JOURNEYBOT_HEALTH_PORT) serves /healthz, /readyz and /metrics meanwhile."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(app, app_token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if health is not None:
+        await health.start()
     handled = stop_on_signals(loop, stop.set)
-    reminders = journeys.start_reminders(app.client, reminder_interval) if journeys else None
+    if journeys is not None:
+        journeys.start_reminders(app.client, reminder_interval)
     connection = asyncio.ensure_future(handler.start_async())
     stopping = asyncio.ensure_future(stop.wait())
     try:
@@ -210,51 +229,93 @@ async def socket_mode(app: AsyncApp, app_token: str, journeys: SlackJourneys | N
         if connection.done():
             connection.result()  # a failed connection is raised
     finally:
+        deadline = Deadline(shutdown_timeout)
         for sig in handled:
             loop.remove_signal_handler(sig)
-        for task in (connection, stopping, reminders):
-            if task is not None and not task.done():
+        if health is not None:
+            health.stopping()
+        for task in (connection, stopping):
+            if not task.done():
                 task.cancel()
+        try:  # first no new events, then the work Slack was told about
+            await asyncio.wait_for(handler.close_async(), requests_timeout(shutdown_timeout))
+        except Exception:  # TimeoutError too: the connection goes with the process
+            log.warning("closing the Socket Mode connection failed", exc_info=True)
         if journeys is not None:
-            await journeys.drain(DRAIN_SECONDS)
-        await handler.close_async()
+            await journeys.drain(deadline.left())
+        if health is not None:
+            await health.stop()
 
 
-def with_lifecycle(web_app: web.Application, app: AsyncApp, journeys: SlackJourneys, interval: float) -> web.Application:
+def with_lifecycle(
+    web_app: web.Application,
+    app: AsyncApp,
+    journeys: SlackJourneys,
+    interval: float,
+    *,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+    health: HealthServer | None = None,
+) -> web.Application:
     """Send due review reminders from a background task while the HTTP server runs; on shutdown
-    (SIGTERM, SIGINT) stop them and finish the work already acknowledged to Slack."""
+    (SIGTERM, SIGINT: the server has stopped taking connections) let them finish their pass, finish
+    the work already acknowledged to Slack and write the receipts, within `shutdown_timeout` less
+    the share kept for the requests in flight (`requests_timeout`). `health` is an extra listener
+    for /healthz, /readyz and /metrics (JOURNEYBOT_HEALTH_PORT)."""
 
     async def start(_: web.Application) -> None:
+        if health is not None:
+            await health.start()
+            web_app[HEALTH] = health
         task = journeys.start_reminders(app.client, interval)
         if task is not None:
             web_app[REMINDERS] = task
 
     async def shutdown(_: web.Application) -> None:
-        task = web_app.get(REMINDERS)
-        if task is not None:
-            task.cancel()
-        await journeys.drain(DRAIN_SECONDS)
+        listener = web_app.get(HEALTH)
+        if listener is not None:
+            listener.stopping()
+        await journeys.drain(max(shutdown_timeout - requests_timeout(shutdown_timeout), 0.0))
+        if listener is not None:
+            await listener.stop()
 
     web_app.on_startup.append(start)
     web_app.on_shutdown.append(shutdown)
     return web_app
 
 
+def requests_timeout(shutdown_timeout: float) -> float:
+    """The share of the shutdown time the HTTP server waits for requests still in flight (they only
+    acknowledge: the work they start is drained before)."""
+    return min(shutdown_timeout * REQUESTS_SHARE, 2.0)
+
+
+def _health(env: Mapping[str, str], journeys: Journeys) -> HealthServer | None:
+    try:
+        where = health_port(env)
+    except ValueError:
+        raise ConfigError("bad_number", name="JOURNEYBOT_HEALTH_PORT", value=env.get("JOURNEYBOT_HEALTH_PORT", "")) from None
+    return None if where is None else HealthServer(journeys, *where)
+
+
 def run(port: int = DEFAULT_PORT, env: Mapping[str, str] | None = None, journeys: Journeys | None = None) -> None:
-    """Serve until interrupted: HTTP on `port` at /slack/events, or Socket Mode with SLACK_APP_TOKEN."""
+    """Serve until interrupted: HTTP on `port` at /slack/events, or Socket Mode with SLACK_APP_TOKEN;
+    on SIGTERM or SIGINT stop within JOURNEYBOT_SHUTDOWN_TIMEOUT (see `with_lifecycle`, `socket_mode`)."""
     env = os.environ if env is None else env
     app, adapter = build_app(journeys, env=env)
     interval = float(env.get("JOURNEYBOT_REMINDER_INTERVAL", "60") or 60)
     adapter.outbox_interval = _number(env, "JOURNEYBOT_OUTBOX_INTERVAL", 1)
+    timeout = _number(env, "JOURNEYBOT_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT)
+    health = _health(env, adapter.app)
     app_token = env.get("SLACK_APP_TOKEN", "").strip()
     try:
         if app_token:
             log.info("journeybot: Slack in Socket Mode")
-            asyncio.run(socket_mode(app, app_token, adapter, interval))
+            asyncio.run(socket_mode(app, app_token, adapter, interval, health=health, shutdown_timeout=timeout))
             return
         log.info("journeybot: Slack over HTTP on port %d, path %s", port, PATH)
         secret = env.get("SLACK_SIGNING_SECRET", "").strip()
-        web.run_app(with_lifecycle(web_app(app, secret, journeys=adapter.app), app, adapter, interval), port=port)
+        served = with_lifecycle(web_app(app, secret, journeys=adapter.app), app, adapter, interval, shutdown_timeout=timeout, health=health)
+        web.run_app(served, port=port, shutdown_timeout=requests_timeout(timeout))
     finally:
         if journeys is None:
             adapter.app.close()  # made here, closed here; a caller's Journeys is the caller's to close
@@ -300,6 +361,7 @@ def preflight(env: Mapping[str, str] | None = None) -> None:
     env = os.environ if env is None else env
     _number(env, "JOURNEYBOT_REMINDER_INTERVAL", 60)
     _number(env, "JOURNEYBOT_OUTBOX_INTERVAL", 1)
+    _number(env, "JOURNEYBOT_SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT)
     if not env.get("SLACK_SIGNING_SECRET", "").strip() and not env.get("SLACK_APP_TOKEN", "").strip():
         raise ConfigError("missing_secret")
     loop = asyncio.new_event_loop()  # its own loop: the server or Socket Mode makes theirs

@@ -23,6 +23,7 @@ from bot.events import Event
 from bot.replies import Reply
 from handlers.kit import OwnerQueue, ReminderLoop
 from handlers.kit.outbox import OutboxLoop, RetryLater, Undeliverable
+from handlers.kit.signals import Deadline, Periodic, finish
 from handlers.kit.intake import (
     MAX_CSV_BYTES,
     FileRejected,
@@ -60,6 +61,8 @@ class SlackJourneys:
     _dm: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
     _locale: dict[tuple[str, str], str | None] = field(default_factory=dict, init=False)
     _background: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+    _loops: list[Periodic] = field(default_factory=list, init=False)  # reminders and the outbox, once started
+    _loops_task: asyncio.Task[None] | None = field(default=None, init=False)
     outbox_interval: float = 1.0  # seconds between looks for DM replies a failed post left undelivered
 
     # -- identity and language ----------------------------------------------------
@@ -164,7 +167,8 @@ class SlackJourneys:
         seconds, and DM replies left undelivered (the outbox) every `outbox_interval` seconds."""
         if interval <= 0 and self.outbox_interval <= 0:
             return None
-        return asyncio.create_task(self._reminders(client, interval))
+        self._loops_task = asyncio.create_task(self._reminders(client, interval))
+        return self._loops_task
 
     async def _reminders(self, client: AsyncWebClient, interval: float) -> None:
         while True:  # the workspace of the token first; Slack may be unreachable at start
@@ -175,12 +179,13 @@ class SlackJourneys:
                 log.warning("auth.test failed; review reminders start later", exc_info=True)
                 await asyncio.sleep(interval if interval > 0 else self.outbox_interval)
         workspace = str(auth.get("team_id") or "")
-        loops = []
+        loops: list[Periodic] = []
         if interval > 0:
-            loops.append(self.reminder_loop(client, workspace, interval).run())
+            loops.append(self.reminder_loop(client, workspace, interval))
         if self.outbox_interval > 0:
-            loops.append(self.outbox_loop(client, workspace).run())
-        await asyncio.gather(*loops)
+            loops.append(self.outbox_loop(client, workspace))
+        self._loops = loops
+        await asyncio.gather(*(loop.run() for loop in loops))
 
     def outbox_loop(self, client: AsyncWebClient, workspace: str) -> OutboxLoop:
         """DM replies stored with their turn but never posted (a failed post, a killed process)."""
@@ -220,19 +225,30 @@ class SlackJourneys:
             log.error("background Slack work failed", exc_info=task.exception())
 
     async def drain(self, timeout: float | None = None) -> None:
-        """Wait for the work already accepted (on shutdown: nothing Slack was told is lost)."""
+        """On shutdown: the reminder and outbox loops finish their pass, the work already accepted is
+        done (Slack was told "ok"), then the receipts of what was shown are written. With `timeout`,
+        what still runs when it is up is cancelled: a turn already committed keeps its undelivered
+        replies in the outbox, which the next process sends."""
+        deadline = Deadline(timeout)
+        for loop in self._loops:
+            loop.stop()
+        if self._loops_task is not None and not self._loops:  # still waiting for auth.test: no pass to finish
+            self._loops_task.cancel()
 
         async def wait() -> None:
             while self._background:
                 await asyncio.gather(*list(self._background), return_exceptions=True)
 
-        try:
-            if timeout is None:
-                await wait()
-            else:
-                await asyncio.wait_for(wait(), timeout)
-        except TimeoutError:
-            log.warning("%d Slack tasks still running at shutdown", len(self._background))
+        work = asyncio.ensure_future(wait())
+        loops = asyncio.ensure_future(finish(self._loops_task, deadline.left()))
+        if not await finish(work, deadline.left()):
+            running = [task for task in self._background if not task.done()]
+            log.warning("%d Slack tasks still running at shutdown were stopped; undelivered replies stay in the outbox", len(running))
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        await loops
+        self._loops, self._loops_task = [], None
         try:
             await asyncio.to_thread(self.app.flush_delivered)
         except Exception:  # they are posted again by the next process: shown twice, never lost
