@@ -30,6 +30,8 @@ from app import Journeys, StoreUnavailable
 from app import survey_page as pages
 from bot import survey_page as html
 from handlers.kit.intake import FileTooLarge, read_limited
+from handlers.kit.health import health_routes
+from handlers.kit.signals import shutdown_timeout as shutdown_timeout_from_env
 from handlers.kit.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -222,19 +224,29 @@ def _page(text: str, status: int = 200, *, close: bool = False) -> web.Response:
 
 # ---------------------------------------------------------------------------- journeybot web
 def web_application(journeys: Journeys, **options: object) -> web.Application:
+    """The survey pages, and /healthz, /readyz and /metrics (handlers/kit/health.py)."""
     app = web.Application(client_max_size=MAX_BODY)
     app.add_routes(survey_routes(journeys, **options))  # type: ignore[arg-type]
+    app.add_routes(health_routes(journeys))
     return app
 
 
 async def serve(
-    journeys: Journeys, listen: str = DEFAULT_LISTEN, port: int = DEFAULT_PORT, *, started: Callable[[int], None] | None = None, **options: object
+    journeys: Journeys,
+    listen: str = DEFAULT_LISTEN,
+    port: int = DEFAULT_PORT,
+    *,
+    started: Callable[[int], None] | None = None,
+    shutdown_timeout: float | None = None,
+    **options: object,
 ) -> None:
-    """Serve the survey pages on `listen:port` until SIGTERM or SIGINT; then finish the requests in
-    flight (up to SHUTDOWN_TIMEOUT) and return. A port that cannot be taken raises OSError.
-    `started` is called with the port once listening (port 0 picks a free one); `options` go to
-    `survey_routes` (the benchmark lifts the rate limits)."""
-    runner = web.AppRunner(web_application(journeys, **options), access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    """Serve the survey pages on `listen:port` until SIGTERM or SIGINT; then take no new connection,
+    finish the requests in flight (up to `shutdown_timeout`, by default JOURNEYBOT_SHUTDOWN_TIMEOUT,
+    20 s) and return. A port that cannot be taken raises OSError. `started` is called with the port
+    once listening (port 0 picks a free one); `options` go to `survey_routes` (the benchmark lifts
+    the rate limits)."""
+    timeout = shutdown_timeout_from_env() if shutdown_timeout is None else shutdown_timeout
+    runner = web.AppRunner(web_application(journeys, **options), access_log=None, handle_signals=False, shutdown_timeout=timeout)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
