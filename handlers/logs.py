@@ -18,15 +18,22 @@ Masking happens in three places, so that no path around one of them prints a sec
 
 The secrets are read from the environment when a record is made (cached until they change), so a
 variable set after `configure()` is masked as well.
+
+`JOURNEYBOT_LOG_FORMAT=json` makes every line one JSON object (`JsonFormatter`): `time` (UTC, ISO
+8601 with milliseconds), `level`, `logger`, `message`, and `exception` (the traceback) or `stack`
+when there is one; each field is masked before it is encoded, and an uncaught exception is written
+as such an object too. The default is `text`, in `FORMAT`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import sys
 import threading
 import traceback
+from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import unquote, urlsplit
 
@@ -130,6 +137,34 @@ class RedactingFormatter(logging.Formatter):
         return redactor(super().format(record))
 
 
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per record, every field masked before it is encoded (so a secret cannot hide
+    behind JSON's escapes): time, level, logger, message, and exception or stack when there is one."""
+
+    def __init__(self, *, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(None, env=env)
+
+    def format(self, record: logging.LogRecord) -> str:
+        redactor = self._secrets.redactor()
+        entry: dict[str, str] = {
+            "time": _utc(record.created),
+            "level": record.levelname,
+            "logger": redactor(record.name),
+            "message": redactor(record.getMessage()),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)  # masked; cached for other handlers
+        if record.exc_text:
+            entry["exception"] = redactor(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = redactor(self.formatStack(record.stack_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _utc(created: float) -> str:
+    return datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def redact_record(record: logging.LogRecord, redactor: Redactor) -> logging.LogRecord:
     """Masks a record in place: its message (arguments merged in), traceback text and stack."""
     if redactor.pattern is None:
@@ -175,19 +210,38 @@ def _install_excepthooks() -> None:
 
     def excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
         if sys.stderr is not None:
-            sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+            sys.stderr.write(_uncaught("".join(traceback.format_exception(kind, value, tb))))
 
     def thread_excepthook(args: Any) -> None:
         if args.exc_type is SystemExit or sys.stderr is None:
             return
         name = args.thread.name if args.thread is not None else "?"
         text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
-        sys.stderr.write(redact(f"Exception in thread {name}:\n{text}"))
+        sys.stderr.write(_uncaught(text, f"Exception in thread {name}"))
 
     if sys.excepthook is sys.__excepthook__:
         sys.excepthook = excepthook
     if threading.excepthook is threading.__excepthook__:
         threading.excepthook = thread_excepthook
+
+
+def _uncaught(text: str, title: str = "") -> str:
+    """An uncaught exception as Python prints it, or as one JSON object with JOURNEYBOT_LOG_FORMAT=json."""
+    if _format == "json":
+        lines = text.rstrip().splitlines()
+        message = title or (lines[-1] if lines else "uncaught exception")
+        entry = {"time": _utc(datetime.now(timezone.utc).timestamp()), "level": "CRITICAL", "logger": "uncaught", "message": redact(message), "exception": redact(text.rstrip())}
+        return json.dumps(entry, ensure_ascii=False) + "\n"
+    return redact(f"{title}:\n{text}" if title else text)
+
+
+_format = "text"  # the format `configure` set up: "text" or "json"
+
+
+def log_format(env: Mapping[str, str] | None = None) -> str:
+    """JOURNEYBOT_LOG_FORMAT: "json", or "text" (the default, and for any other value)."""
+    source = os.environ if env is None else env
+    return "json" if (source.get("JOURNEYBOT_LOG_FORMAT") or "").strip().lower() == "json" else "text"
 
 
 def cover(handler: logging.Handler, env: Mapping[str, str] | None = None) -> logging.Handler:
@@ -212,14 +266,21 @@ def _style_of(formatter: logging.Formatter) -> str:
 
 
 def configure(level: str | None = None, env: Mapping[str, str] | None = None) -> None:
-    """The log level from JOURNEYBOT_LOG_LEVEL (default WARNING), one format, and secrets masked
-    on every handler of the root logger, in every record and in uncaught exceptions."""
+    """The log level from JOURNEYBOT_LOG_LEVEL (default WARNING), one format (JOURNEYBOT_LOG_FORMAT:
+    text, or json for one JSON object per line), and secrets masked on every handler of the root
+    logger, in every record and in uncaught exceptions."""
+    global _format
     source = os.environ if env is None else env
     logging.basicConfig(level=(level or source.get("JOURNEYBOT_LOG_LEVEL", "WARNING")).upper(), format=FORMAT)
     _install_record_factory()
     _install_excepthooks()
+    _format = log_format(source)
     for handler in logging.getLogger().handlers:
-        cover(handler, env)
+        if _format == "json":
+            if not isinstance(handler.formatter, JsonFormatter):
+                handler.setFormatter(JsonFormatter(env=env))
+        else:
+            cover(handler, env)
 
 
 def one_line(text: object) -> str:
