@@ -103,7 +103,7 @@ def take_pending(session: Session, key: OwnerKey, now: datetime, lease: timedelt
     query = select(OutboxItem).where(*_identity(key), OutboxItem.status == PENDING)
     if only_due:
         query = query.where(OutboxItem.due_at <= now)
-    rows = session.scalars(_locked(session, query.order_by(OutboxItem.id))).all()
+    rows = _current(session, session.scalars(_locked(session, query.order_by(OutboxItem.id))).all(), now)
     for row in rows:
         row.due_at = now + lease
     return [_record(r) for r in rows]
@@ -129,11 +129,40 @@ def claim_due(session: Session, channel: str, now: datetime, lease: timedelta, l
     )
     if workspace is not None:  # a Slack process holds the token of one workspace
         query = query.where(OutboxItem.workspace == workspace)
-    rows = session.scalars(_locked(session, query)).all()
+    rows = _current(session, session.scalars(_locked(session, query)).all(), now)
     for row in rows:
         row.due_at = now + lease
         row.attempts += 1
     return [_record(r) for r in rows]
+
+
+def _is_question(row: OutboxItem) -> bool:
+    return isinstance(row.reply, dict) and row.reply.get("type") == "question"
+
+
+def _current(session: Session, rows: Sequence[OutboxItem], now: datetime) -> list[OutboxItem]:
+    """`rows` without the questions a later question of the same owner replaced: those are dropped.
+    Shown late, after the owner saw the newer one, an old question would take the next answer."""
+    firsts: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        if _is_question(row):
+            key = (row.channel, row.workspace, row.user_id)
+            firsts[key] = min(firsts.get(key, row.id), row.id)
+    newest: dict[tuple[str, str, str], int] = {}
+    for (channel, workspace, user_id), first in firsts.items():
+        later = session.execute(
+            select(OutboxItem.id, OutboxItem.reply)
+            .where(OutboxItem.channel == channel, OutboxItem.workspace == workspace, OutboxItem.user_id == user_id, OutboxItem.id >= first)
+            .order_by(OutboxItem.id.desc())
+        ).all()
+        newest[(channel, workspace, user_id)] = next((i for i, reply in later if isinstance(reply, dict) and reply.get("type") == "question"), first)
+    kept: list[OutboxItem] = []
+    for row in rows:
+        if _is_question(row) and row.id < newest.get((row.channel, row.workspace, row.user_id), row.id):
+            row.status, row.sent_at = DROPPED, now
+        else:
+            kept.append(row)
+    return kept
 
 
 def _locked(session: Session, query: Any) -> Any:

@@ -151,7 +151,7 @@ def test_reminder_and_survey_file_in_the_terminal(sqlite_url, tmp_path):
     assert chat.first[0]["type"] == "info" and "Time to review" in chat.first[0]["text"]
     assert "is complete" in chat.first[-1]["text"] and "/review" in chat.first[-1]["text"]
     saved = chat.send_raw(f"/results {answers}")
-    assert saved[0]["type"] == "info" and "Saved 1 customer answers" in saved[0]["text"]
+    assert saved[0]["type"] == "info" and "Saved 1 customer answer." in saved[0]["text"]
     assert chat.close() == 0
     again = JsonlChat(sqlite_url, tmp_path, first_timeout=3)
     assert "Time to review" not in again.first[0]["text"], "the reminder is sent once"

@@ -181,7 +181,8 @@ class TerminalDriver(Driver):
             # which takes a moment to draw
             drawing = (bool(turn.reports) or any(is_map_text(i.text) for i in turn.of("text"))) and not turn.images
             writing = any(i.text in WORKING for i in turn.of("text")) and not turn.reports  # the report is being written
-            line = self._line(time.monotonic() + (20 if drawing or writing else 0.6))
+            exporting = bool(turn.images or turn.of("file")) and not turn.markdown  # the map's PDF is drawn before the markdown
+            line = self._line(time.monotonic() + (20 if drawing or writing or exporting else 0.6))
         return turn
 
     def _seen(self, obj: dict[str, Any]) -> Seen:

@@ -144,7 +144,7 @@ async def test_living_journey_commands(driver: Driver):
     survey = await driver.say("/survey")
     assert "A short survey" in survey.text, survey
     saved = await driver.results(SURVEY_CSV)
-    assert "Saved 1 customer answers" in saved.text, saved
+    assert "Saved 1 customer answer." in saved.text, saved
     review = await driver.say("/review")
     assert "still true" in review.text.lower() and review.question is not None, review
     kept = await driver.tap("__keep__")
