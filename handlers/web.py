@@ -30,7 +30,7 @@ from app import Journeys, StoreUnavailable
 from app import survey_page as pages
 from bot import survey_page as html
 from handlers.kit.intake import FileTooLarge, read_limited
-from handlers.kit.health import health_routes
+from handlers.kit.health import HealthServer, health_routes
 from handlers.kit.signals import shutdown_timeout as shutdown_timeout_from_env
 from handlers.kit.signals import stop_on_signals
 
@@ -244,16 +244,20 @@ async def serve(
     finish the requests in flight (up to `shutdown_timeout`, by default JOURNEYBOT_SHUTDOWN_TIMEOUT,
     20 s) and return. A port that cannot be taken raises OSError. `started` is called with the port
     once listening (port 0 picks a free one); `options` go to `survey_routes` (the benchmark lifts
-    the rate limits)."""
+    the rate limits). With JOURNEYBOT_HEALTH_PORT the health routes also get a listener of their own,
+    as in the channel servers (one health check for every container)."""
     timeout = shutdown_timeout_from_env() if shutdown_timeout is None else shutdown_timeout
     runner = web.AppRunner(web_application(journeys, **options), access_log=None, handle_signals=False, shutdown_timeout=timeout)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     handled: tuple = ()
+    health = HealthServer.from_env(journeys)
     try:
         site = web.TCPSite(runner, listen, port)
         await site.start()
+        if health is not None:
+            await health.start()
         server = site._server  # the bound port, when 0 was asked for
         sockets = getattr(server, "sockets", None) if server is not None else None
         bound = sockets[0].getsockname()[1] if sockets else port
@@ -265,4 +269,8 @@ async def serve(
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
+        if health is not None:
+            health.stopping()
         await runner.cleanup()
+        if health is not None:
+            await health.stop()
