@@ -279,6 +279,8 @@ def configure(level: str | None = None, env: Mapping[str, str] | None = None) ->
         if _format == "json":
             if not isinstance(handler.formatter, JsonFormatter):
                 handler.setFormatter(JsonFormatter(env=env))
+        elif isinstance(handler.formatter, JsonFormatter):  # configured again, as text
+            handler.setFormatter(RedactingFormatter(FORMAT, env=env))
         else:
             cover(handler, env)
 
