@@ -6,7 +6,8 @@ The real python-telegram-bot stack talks to it over HTTP on loopback through
 `getUpdates` from a queue that tests push updates into, keeps the bytes of uploaded
 documents and photos, records every call, assigns message ids, remembers the
 current state of every message it sent (text and keyboard after edits), and can be
-told to answer the next N calls of a method with 429 + `parameters.retry_after`.
+told to answer the next N calls of a method with 429 + `parameters.retry_after`, or to
+answer a method slowly (`delay`).
 
 Use in the test's own event loop::
 
@@ -124,6 +125,7 @@ class FakeTelegram:
         self._next_message_id: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
         self._next_file = itertools.count(1)
         self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        self.delays: dict[str, float] = {}  # method -> seconds each call of it waits before it is answered
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -255,6 +257,11 @@ class FakeTelegram:
             body["description"] = "Bad Request: injected failure"
         self._failures[method].extend([(status, body)] * times)
 
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every call of `method` `seconds` late (0 ends it). While it waits the call is listed
+        with status 0; a call whose client went away meanwhile stays at 0 and did nothing."""
+        self.delays[method] = seconds
+
     def calls_of(self, *methods: str, chat_id: Any = None) -> list[Call]:
         return [
             c
@@ -345,6 +352,11 @@ class FakeTelegram:
             if token != self.token:
                 call.status = 401
                 return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+            if self.delays.get(method):
+                call.status = 0  # in flight
+                self._notify()
+                await asyncio.sleep(self.delays[method])
+                call.status = 200
             if self._failures.get(method):
                 status, body = self._failures[method].pop(0)
                 call.status = status
