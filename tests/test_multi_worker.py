@@ -296,10 +296,5 @@ def test_owners_who_read_each_question_are_served_by_three_workers(pg_url: str, 
     run(pg_url, tmp_path, "reply", seed=41)
 
 
-@pytest.mark.xfail(
-    reason="handlers/telegram/webhook.py answers 200 once an update is queued, before its turn is committed, so an "
-    "owner's next update can reach another worker and be applied first; it must answer after the update was handled",
-    strict=False,
-)
 def test_updates_posted_as_soon_as_the_previous_was_acknowledged_keep_their_order(pg_url: str, tmp_path: Path) -> None:
     run(pg_url, tmp_path, "ack", seed=43)

@@ -4,11 +4,17 @@ python-telegram-bot's own webhook server (tornado) reads a whole request body, u
 it looks at the secret header. This small aiohttp server answers from the headers alone where it
 can: 403 to a missing or wrong `X-Telegram-Bot-Api-Secret-Token` and 413 to a declared length over
 MAX_BODY, without reading the body; it then reads at most MAX_BODY bytes (413 beyond), 400 to what
-is not a JSON update, and puts each update on `application.update_queue`, where the Application's
-update fetcher takes it, exactly as with PTB's server. Telegram's updates are a few kilobytes.
+is not a JSON update. Telegram's updates are a few kilobytes.
+
+Unlike PTB's server, it answers 200 only once the update was handled (through the application's
+update processor, so per-owner ordering and the concurrency limit hold), or after ACK_WITHIN
+seconds, by which time its turn was committed long ago and only a summary may still be written.
+Telegram sends a chat's next update only after the previous one was answered; several workers
+behind a load balancer therefore apply one owner's messages in the order they were sent.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -30,6 +36,8 @@ SHUTDOWN_TIMEOUT = 5.0
 
 _servers: "weakref.WeakKeyDictionary[Application, WebhookServer]" = weakref.WeakKeyDictionary()
 
+
+ACK_WITHIN = 10.0  # seconds: the longest a webhook request waits for its update to be handled
 
 class WebhookServer:
     """Serves `path` on `listen:port` for one Application; `start` also registers the webhook with Telegram."""
@@ -54,6 +62,7 @@ class WebhookServer:
         self.secret = secret.encode("utf-8")
         self.max_body = max_body
         self.routes = list(routes)  # served next to the webhook: the survey page (handlers/web.py)
+        self._in_flight: set[asyncio.Future[None]] = set()
         self._runner: web.AppRunner | None = None
 
     # -- requests -----------------------------------------------------------------------
@@ -79,7 +88,10 @@ class WebhookServer:
             return _refused(400, f"a body that is no update ({type(exc).__name__})")
         if isinstance(bot, ExtBot):
             bot.insert_callback_data(update)  # arbitrary callback data, as PTB's server does
-        await self.application.update_queue.put(update)
+        work = asyncio.ensure_future(self.application.update_processor.process_update(update, self.application.process_update(update)))
+        self._in_flight.add(work)
+        work.add_done_callback(self._in_flight.discard)
+        await asyncio.wait({work}, timeout=ACK_WITHIN)  # answered only after the turn: the chat's order holds
         return web.Response(status=200)
 
     # -- life cycle -------------------------------------------------------------------------
@@ -107,7 +119,10 @@ class WebhookServer:
         _servers[self.application] = self
         log.info("Telegram webhook listening on %s:%s%s", self.listen, self.port, self.path)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = ACK_WITHIN) -> None:
+        """Stop listening; updates already taken are finished first (for at most `timeout` seconds)."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
         runner, self._runner = self._runner, None
         _servers.pop(self.application, None)
         if runner is not None:
