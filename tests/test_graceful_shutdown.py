@@ -241,3 +241,78 @@ async def test_slacks_drain_is_bounded_and_writes_the_receipts(sqlite_url: str) 
     assert flushed == [True]  # and the receipts are written after it
     assert took < 5, took  # bounded: not an hour
     journeys.close()
+
+
+async def test_sigterm_to_journeybot_slack_over_http_finishes_the_accepted_work(tmp_path: Path) -> None:
+    """Slack was told "ok" at once; the DM reply is being posted (slowly) when SIGTERM comes: it is
+    posted, the receipts are written, and the process exits 0."""
+    from devkit.fakes.slack_api import SIGNING_SECRET, FakeSlack, SlackSigner
+
+    url = f"sqlite:///{tmp_path / 'slack.db'}"
+    port = free_port()
+    async with FakeSlack() as slack:
+        slack.add_user("U1")
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "PORT": str(port),
+            "DATABASE_URL": url,
+            "JOURNEYBOT_LLM": "off",
+            "JOURNEYBOT_REMINDER_INTERVAL": "0",
+            "JOURNEYBOT_SHUTDOWN_TIMEOUT": "20",
+            "PYTHONPATH": str(ROOT),
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        log = (tmp_path / "slack.log").open("wb")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "from handlers.cli import main; raise SystemExit(main(['slack']))", env=env, cwd=ROOT, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:  # until it is ready
+                assert process.returncode is None and time.monotonic() < deadline, (tmp_path / "slack.log").read_text(errors="replace")
+                try:
+                    status = await asyncio.to_thread(lambda: _get(port, "/readyz"))
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                await asyncio.sleep(0.05)
+            slack.delay("chat.postMessage", 1.0)
+            mark = len(slack.calls)
+            async with SlackSigner(f"http://127.0.0.1:{port}/slack/events", fake=slack) as signer:
+                assert (await signer.dm("U1", "hello")).status == 200  # a first DM starts the interview
+            while not any(c.method == "chat.postMessage" for c in slack.calls[mark:]):  # the question is being posted
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            posts = [c for c in slack.calls[mark:] if c.method == "chat.postMessage"]
+            assert all(c.response is None for c in posts)  # not answered yet
+            process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), 40)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            log.close()
+        assert code == 0, (tmp_path / "slack.log").read_text(errors="replace")
+        posts = [c for c in slack.calls[mark:] if c.method == "chat.postMessage" and c.channel == "DU1"]
+        assert posts and all(c.response and c.response.get("ok") for c in posts)  # finished after SIGTERM
+        assert any(c.params.get("blocks") for c in posts)  # the question with its buttons among them
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            statuses = {r.status for r in conn.execute(select(OutboxItem.status).where(OutboxItem.user_id == "U1"))}
+    finally:
+        engine.dispose()
+    assert statuses == {"sent"}  # the receipts were written before the exit
+
+
+def _get(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
