@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, MutableMapping
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -141,18 +141,18 @@ def variables() -> dict[str, str]:
     return {str(f.validation_alias): str((f.json_schema_extra or {}).get("expects", "text")) for f in Settings.model_fields.values()}  # type: ignore[union-attr]
 
 
-def load_env_file(path: Path | None = None, environ: dict[str, str] | None = None) -> None:
+def load_env_file(path: Path | None = None, environ: MutableMapping[str, str] | None = None) -> None:
     """Bring the variables of a `.env` file (in the current folder by default) into the environment;
     variables already set win."""
     from dotenv import dotenv_values
 
-    environ = os.environ if environ is None else environ  # type: ignore[assignment]
+    target: MutableMapping[str, str] = os.environ if environ is None else environ
     path = path or Path(".env")
     if not path.is_file():
         return
     for key, value in dotenv_values(path).items():
-        if value is not None and key not in environ:
-            environ[key] = value  # type: ignore[index]
+        if value is not None and key not in target:
+            target[key] = value
 
 
 def check(env: Mapping[str, str] | None = None) -> Settings:

@@ -253,13 +253,13 @@ def cover(handler: logging.Handler, env: Mapping[str, str] | None = None) -> log
         handler.setFormatter(RedactingFormatter(FORMAT, env=env))
     else:
         handler.setFormatter(
-            RedactingFormatter(current._fmt, current.datefmt, style=_style_of(current), env=env)  # type: ignore[arg-type]
+            RedactingFormatter(current._fmt, current.datefmt, style=_style_of(current), env=env)
         )
     return handler
 
 
 def _style_of(formatter: logging.Formatter) -> str:
-    for style, cls in logging._STYLES.items():  # type: ignore[attr-defined]
+    for style, cls in logging._STYLES.items():
         if type(formatter._style) is cls[0]:
             return style
     return "%"
