@@ -803,14 +803,14 @@ async def stop(app: Application, timeout: float | None = None) -> None:
     fetched), handle those already received, let the loops finish their pass and write the receipts
     of what was shown. With `timeout` (JOURNEYBOT_SHUTDOWN_TIMEOUT) the updates still running when it
     is nearly up are cancelled: a turn already committed keeps its undelivered replies in the outbox,
-    which the next process sends."""
+    which the next process sends; a webhook update is answered 503, so Telegram delivers it again."""
     deadline = Deadline(timeout)
     bot = _bots.get(app)
     if bot is not None:
         bot.stopping(deadline)
     server = serving(app)
-    if server is not None:  # no new updates; those already queued are still handled by app.stop()
-        await server.stop()
+    if server is not None:  # no new updates; those taken are finished (Telegram delivers again what is cancelled)
+        await server.stop(deadline.left(RECEIPTS_RESERVE))
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:

@@ -11,6 +11,11 @@ update processor, so per-owner ordering and the concurrency limit hold), or afte
 seconds, by which time its turn was committed long ago and only a summary may still be written.
 Telegram sends a chat's next update only after the previous one was answered; several workers
 behind a load balancer therefore apply one owner's messages in the order they were sent.
+
+On shutdown (`stop`) the port closes and a request still arriving on an open connection gets 503:
+Telegram delivers it again later, to the next process. The updates already taken are finished; one
+cancelled because the time ran out is answered 503 too, so Telegram delivers it again (an update
+whose turn was committed is then recognised and shows what its owner has not seen yet).
 """
 from __future__ import annotations
 
@@ -64,12 +69,15 @@ class WebhookServer:
         self.routes = list(routes)  # served next to the webhook: the survey page (handlers/web.py)
         self._in_flight: set[asyncio.Future[None]] = set()
         self._runner: web.AppRunner | None = None
+        self._closing = False
 
     # -- requests -----------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
         if not hmac.compare_digest(given, self.secret):
             return _refused(403, "a missing or wrong secret")
+        if self._closing:
+            return _refused(503, "shutting down: Telegram sends it again")
         if request.content_length is not None and request.content_length > self.max_body:
             return _refused(413, "a declared body over the limit")
         if request.content_type != "application/json":
@@ -92,6 +100,8 @@ class WebhookServer:
         self._in_flight.add(work)
         work.add_done_callback(self._in_flight.discard)
         await asyncio.wait({work}, timeout=ACK_WITHIN)  # answered only after the turn: the chat's order holds
+        if work.cancelled():  # stopped at shutdown: Telegram delivers it again
+            return _refused(503, "an update stopped at shutdown: Telegram sends it again")
         return web.Response(status=200)
 
     # -- life cycle -------------------------------------------------------------------------
@@ -119,12 +129,24 @@ class WebhookServer:
         _servers[self.application] = self
         log.info("Telegram webhook listening on %s:%s%s", self.listen, self.port, self.path)
 
-    async def stop(self, timeout: float = ACK_WITHIN) -> None:
-        """Stop listening; updates already taken are finished first (for at most `timeout` seconds)."""
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight), timeout=timeout)
+    async def stop(self, timeout: float | None = ACK_WITHIN) -> None:
+        """Take no new update (the port closes; a request on a connection still open gets 503), finish
+        those already taken for at most `timeout` seconds (None: however long), cancel the rest
+        (answered 503, so Telegram delivers them again), then close."""
+        self._closing = True
         runner, self._runner = self._runner, None
         _servers.pop(self.application, None)
+        if runner is not None:
+            for site in list(runner.sites):
+                await site.stop()
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
+        left = [work for work in self._in_flight if not work.done()]
+        if left:
+            log.warning("shutdown: %d webhook updates still running were stopped; Telegram delivers them again", len(left))
+            for work in left:
+                work.cancel()
+            await asyncio.wait(left, timeout=1.0)
         if runner is not None:
             await runner.cleanup()
 
