@@ -2,7 +2,9 @@
 one in long polling) against the fake Bot API, whose sendMessage is made slow. The process stops
 taking updates, finishes the update in flight, writes the receipts and exits 0; given less time than
 the update needs (JOURNEYBOT_SHUTDOWN_TIMEOUT), it still exits 0 within it, the reply stays pending
-in the outbox and the next process delivers it. Slack's drain is bounded the same way."""
+in the outbox, the webhook request is answered 503 and the next process, given the update again as
+Telegram would, delivers the reply once. Slack's drain is bounded the same way, and a real
+`journeybot slack` over HTTP finishes the reply it is posting."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -111,6 +114,20 @@ class Bot:
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
         return self.request("POST", "/tg/hook", json.dumps(update).encode(), headers)
 
+    def post_in_background(self, update: dict[str, Any]) -> tuple[threading.Thread, list[int | str]]:
+        """As Telegram posts: the answer comes once the update was handled (the webhook's contract)."""
+        answer: list[int | str] = []
+
+        def post() -> None:
+            try:
+                answer.append(self.post_update(update))
+            except OSError as exc:
+                answer.append(type(exc).__name__)
+
+        thread = threading.Thread(target=post, daemon=True)
+        thread.start()
+        return thread, answer
+
     def terminate(self, wait: float) -> tuple[int, float]:
         """SIGTERM; the exit code and the seconds it took (TimeoutExpired beyond `wait`)."""
         started = time.monotonic()
@@ -155,10 +172,12 @@ def test_sigterm_in_webhook_mode_finishes_the_update_in_flight(fake: FakeTelegra
     bot = Bot(fake, url, tmp_path / "bot.log", webhook_port=free_port(), timeout=20)
     bot.wait_ready(fake)
     fake.delay("sendMessage", 1.0)  # each message takes a second: the welcome and the first question
-    assert bot.post_update(start_update(fake)) == 200
+    posting, answer = bot.post_in_background(start_update(fake))
     in_flight(fake)
     assert not delivered(fake, WELCOME)
     code, seconds = bot.terminate(wait=40)
+    posting.join(30)
+    assert answer == [200]  # handled: Telegram will not send it again
     log = bot.log_path.read_text(errors="replace")
     assert code == 0, log
     assert delivered(fake, WELCOME)  # finished after SIGTERM
@@ -175,20 +194,24 @@ def test_sigterm_out_of_time_exits_within_the_bound_and_the_next_process_deliver
     bot = Bot(fake, url, tmp_path / "bot.log", webhook_port=port, timeout=2)
     bot.wait_ready(fake)
     fake.delay("sendMessage", 60)  # far longer than the process may take to stop
-    assert bot.post_update(start_update(fake)) == 200
+    update = start_update(fake)
+    posting, answer = bot.post_in_background(update)
     in_flight(fake)
     code, seconds = bot.terminate(wait=15)  # a process waiting for the reply would take a minute
+    posting.join(30)
     log = bot.log_path.read_text(errors="replace")
     assert code == 0, log
     assert "still running were stopped" in log
+    assert answer == [503]  # not handled: Telegram delivers it again
     assert not delivered(fake, WELCOME)
-    assert "pending" in {status for _, status in outbox(url)}  # the reply waits in the outbox
+    assert "pending" in {status for _, status in outbox(url)}  # the turn was committed; its reply waits in the outbox
     print(f"out of time: exit 0 {seconds:.1f} s after SIGTERM with JOURNEYBOT_SHUTDOWN_TIMEOUT=2")
 
     fake.delay("sendMessage", 0)
     second = Bot(fake, url, tmp_path / "bot2.log", webhook_port=port, timeout=20)
     second.wait_ready(fake)
-    deadline = time.monotonic() + 40  # the dead process's lease on the reply runs out first (10 s)
+    assert second.post_update(update) == 200  # Telegram's second delivery
+    deadline = time.monotonic() + 40
     while not (delivered(fake, WELCOME) and {status for _, status in outbox(url)} == {"sent"}):
         assert time.monotonic() < deadline, (outbox(url), second.log_path.read_text(errors="replace"))
         time.sleep(0.1)
