@@ -98,29 +98,6 @@ class Settings(BaseSettings):
             raise ValueError("not 1-256 of A-Za-z0-9_-")
         return value
 
-    @field_validator("telegram_bot_token")
-    @classmethod
-    def _telegram_token(cls, value: SecretStr | None) -> SecretStr | None:
-        import re
-
-        if value is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", value.get_secret_value().strip()):
-            raise ValueError("not a bot token")
-        return value
-
-    @field_validator("slack_bot_token")
-    @classmethod
-    def _slack_bot(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip().startswith("xoxb-"):
-            raise ValueError("not a bot token")
-        return value
-
-    @field_validator("slack_app_token")
-    @classmethod
-    def _slack_app(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip().startswith("xapp-"):
-            raise ValueError("not an app-level token")
-        return value
-
 
 class BadSetting(ValueError):
     """A variable with a value journeybot cannot use: `name`, its `value` (never a secret's) and

@@ -144,9 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load_env_file() -> None:
-    from app.settings import load_env_file
+    """A `.env` file in the current folder, before anything reads the environment (app/settings.py
+    has the same loader; this one keeps `--help` from importing the application)."""
+    from dotenv import dotenv_values
 
-    load_env_file()
+    path = Path(".env")
+    if path.is_file():
+        for key, value in dotenv_values(path).items():
+            if value is not None and key not in os.environ:
+                os.environ[key] = value
 
 
 def _bad_setting() -> str | None:

@@ -160,7 +160,8 @@ def test_journeybot_telegram_start_up_failures_are_one_line(telegram_server: Fak
     assert line.startswith("De database in DATABASE_URL is niet bruikbaar (mysql://bob:***@127.0.0.1/journeybot)")
 
     line = _one_line(_run(["telegram"], _env(tmp_path, **base, TELEGRAM_OVERALL_MAX_RATE="fast"), tmp_path), token)
-    assert line == prompts.say("nl", "telegram", "settings.bad_number", name="TELEGRAM_OVERALL_MAX_RATE", value="fast")
+    expected = prompts.say("nl", "cli", "settings.expects.rate")
+    assert line == prompts.say("nl", "cli", "settings.bad", name="TELEGRAM_OVERALL_MAX_RATE", value="fast", expected=expected)
 
     closed = f"http://127.0.0.1:{_free_port()}"
     line = _one_line(_run(["telegram"], _env(tmp_path, **{**base, "TELEGRAM_API_URL": closed}), tmp_path), token)
@@ -242,10 +243,12 @@ async def test_journeybot_slack_start_up_failures_are_one_line(tmp_path: Path) -
         assert done.stderr.strip().splitlines()[-1] == prompts.say("en", "slack", "settings.port_in_use", port=port)
 
         done = await _run_async(["slack"], _env(tmp_path, **base, PORT="http"), tmp_path)
-        assert _one_line(done, slack.token) == prompts.say("en", "cli", "bad_port", value="http")
+        expected = prompts.say("en", "cli", "settings.expects.port")
+        assert _one_line(done, slack.token) == prompts.say("en", "cli", "settings.bad", name="PORT", value="http", expected=expected)
 
         done = await _run_async(["slack"], _env(tmp_path, **base, JOURNEYBOT_REMINDER_INTERVAL="hourly"), tmp_path)
-        assert _one_line(done, slack.token) == prompts.say("en", "slack", "settings.bad_number", name="JOURNEYBOT_REMINDER_INTERVAL", value="hourly")
+        expected = prompts.say("en", "cli", "settings.expects.seconds")
+        assert _one_line(done, slack.token) == prompts.say("en", "cli", "settings.bad", name="JOURNEYBOT_REMINDER_INTERVAL", value="hourly", expected=expected)
 
         closed = f"http://127.0.0.1:{_free_port()}/api/"
         done = await _run_async(["slack"], _env(tmp_path, **{**base, "SLACK_API_URL": closed}), tmp_path)

@@ -57,11 +57,12 @@ def test_a_bad_setting_is_one_line_naming_it(name: str, value: str, monkeypatch:
 
 
 def test_secrets_never_print(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    token = "not-a-telegram-token-s3cr3t"
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    secret = "not-a-valid-webhook-secret!s3cr3t"
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", secret)
     assert main(["list"]) == 2
     err = capsys.readouterr().err
-    assert "TELEGRAM_BOT_TOKEN" in err and token not in err
+    assert "TELEGRAM_WEBHOOK_SECRET" in err and secret not in err
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
     settings = check({"TELEGRAM_BOT_TOKEN": "123456:ABC-def", "OPENAI_API_KEY": "sk-very-secret"})
     assert "sk-very-secret" not in repr(settings) and "123456:ABC-def" not in str(settings.model_dump())
     assert {"telegram_bot_token", "slack_bot_token", "openai_api_key", "telegram_webhook_secret"} <= SECRET_NAMES
