@@ -31,9 +31,12 @@ WORKDIR /home/journeybot
 # 8443: `journeybot telegram` webhook (TELEGRAM_WEBHOOK_PORT); 3000: `journeybot slack` over HTTP
 # (PORT); 8080: `journeybot web`, the survey page (JOURNEYBOT_WEB_PORT).
 EXPOSE 8443 3000 8080
-# HEALTHCHECK: to be added here: GET /healthz on the command's own HTTP port (8443, 3000 or 8080;
-# JOURNEYBOT_HEALTH_PORT for long polling and Socket Mode; README, "Health, metrics, logs and
-# stopping"). The image has no curl: `python -c "import urllib.request; …"`.
+# Every long-running command also serves /healthz, /readyz and /metrics on a small listener of its
+# own at JOURNEYBOT_HEALTH_PORT (README, "Health, metrics, logs and stopping"); the image has no
+# curl, so Python asks. A one-shot `journeybot db upgrade` exits before the first check.
+ENV JOURNEYBOT_HEALTH_PORT=9000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9000/healthz', timeout=4)"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["journeybot"]
 CMD ["telegram"]
