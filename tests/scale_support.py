@@ -14,11 +14,11 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from bot.engine import Context
 from bot.events import Start, parse_input
-from bot.flow import default_flow, is_open, plan
+from bot.flow import is_open, plan
 from app import Journeys
 from store.db import database_url
 from store.models import AnswerLog, Conversation, Journey, Owner
@@ -176,3 +176,17 @@ def assert_every_answer_once_in_plan_order(repo: Store, owner: OwnerKey, sent: S
 
 def start_in_english(journeys: Journeys, owner: OwnerKey) -> None:
     journeys.handle(owner, Start(lang_hint="en"))
+
+
+def answer_log(url: str, user: str) -> list[tuple[str, str]]:
+    """(step, raw) of every answer logged for the owner with `user_id`, in order, read through a
+    connection of its own (the process that wrote them may be gone)."""
+    engine = create_engine(database_url({"DATABASE_URL": url}))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(AnswerLog.step, AnswerLog.raw).join(Owner, Owner.id == AnswerLog.owner_id).where(Owner.user_id == user).order_by(AnswerLog.id)
+            ).all()
+    finally:
+        engine.dispose()
+    return [(r.step, r.raw) for r in rows]

@@ -14,16 +14,15 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 import prompts
 from bot.events import Start, Text
 from store.db import database_url
-from store.models import AnswerLog, Owner
 from store.repository import OwnerKey
 from devkit.drive import type_lines
 from tests.jsonl_chat import JsonlChat
-from tests.scale_support import open_journeys
+from tests.scale_support import answer_log, open_journeys
 from devkit.scripts import B2B_EN
 
 pytestmark = pytest.mark.timeout(240)
@@ -43,22 +42,10 @@ def reference_run(url: str, script: list[str]) -> tuple[list[tuple[str, str]], l
         out = type_lines(journeys, owner, script[n - 1 : n], start=False)
         questions = [r for r in out if r.type == "question"]
         asked.append(questions[-1].step if questions else None)
-        rows_after.append(len(_log(url, "reference")))
-    log = _log(url, "reference")
+        rows_after.append(len(answer_log(url, "reference")))
+    log = answer_log(url, "reference")
     journeys.close()
     return log, rows_after, asked
-
-
-def _log(url: str, user: str) -> list[tuple[str, str]]:
-    engine = create_engine(database_url({"DATABASE_URL": url}))
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(AnswerLog.step, AnswerLog.raw).join(Owner, Owner.id == AnswerLog.owner_id).where(Owner.user_id == user).order_by(AnswerLog.id)
-            ).all()
-    finally:
-        engine.dispose()
-    return [(r.step, r.raw) for r in rows]
 
 
 def test_sigkill_at_random_points_loses_no_acknowledged_answer(db_url: str, tmp_path: Path) -> None:
@@ -95,7 +82,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_answer(db_url: str, tmp_
         chat.kill()
         kills += 1
 
-        done = _log(db_url, "killed")
+        done = answer_log(db_url, "killed")
         if maybe is not None:
             if rows_after[position + 1] == rows_after[position]:
                 undecided = True
@@ -115,7 +102,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_answer(db_url: str, tmp_
         turn = chat.send(line)
         assert not any(t["type"] == "error" for t in turn), (line, turn)
     assert chat.close() == 0
-    assert _log(db_url, "killed") == reference
+    assert answer_log(db_url, "killed") == reference
 
 
 def _admin(pg_url: str):
@@ -163,7 +150,7 @@ def test_postgres_going_away_mid_interview_and_coming_back(pg_url: str, tmp_path
             _terminate(conn, name)
         turn = chat.send(B2B_EN[3])
         assert turn[-1]["type"] == "question" and not any(t["type"] == "error" for t in turn), turn
-        assert len(_log(pg_url, "pg-fault")) == 3
+        assert len(answer_log(pg_url, "pg-fault")) == 3
 
         _rename(admin, name, f"{name}_away")
         try:
@@ -182,7 +169,7 @@ def test_postgres_going_away_mid_interview_and_coming_back(pg_url: str, tmp_path
         if chat.proc.poll() is None:
             chat.kill()
         admin.dispose()
-    assert [raw for _, raw in _log(pg_url, "pg-fault")] == B2B_EN[1:8], "an answer was lost or saved twice"
+    assert [raw for _, raw in answer_log(pg_url, "pg-fault")] == B2B_EN[1:8], "an answer was lost or saved twice"
 
 
 def test_service_says_store_down_in_the_owners_language_and_recovers(pg_url: str) -> None:
@@ -206,4 +193,4 @@ def test_service_says_store_down_in_the_owners_language_and_recovers(pg_url: str
     finally:
         journeys.close()
         admin.dispose()
-    assert [raw for _, raw in _log(pg_url, "down-nl")] == ["Bakkerij Bart"]
+    assert [raw for _, raw in answer_log(pg_url, "down-nl")] == ["Bakkerij Bart"]

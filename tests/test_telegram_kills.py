@@ -17,7 +17,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -25,10 +24,10 @@ from sqlalchemy import create_engine, select
 from app import Journeys, OwnerKey
 from bot.events import Start, Text, same_step
 from store.db import database_url
-from store.models import AnswerLog, Conversation, OutboxItem, Owner
+from store.models import Conversation, OutboxItem, Owner
 from store.repository import Store
 from devkit.fakes.telegram_api import Call, FakeTelegram
-from tests.scale_support import interview_answers
+from tests.scale_support import answer_log, interview_answers
 
 pytestmark = pytest.mark.timeout(420)
 KILLS = int(os.environ.get("JB_KILLS", "16"))  # per database: 32 in all
@@ -54,16 +53,7 @@ def reference(tmp_path: Path) -> tuple[list[tuple[str, str]], list[str | None]]:
     return log_of(f"sqlite:///{tmp_path / 'reference.db'}", "reference"), asked
 
 
-def log_of(url: str, user: str) -> list[tuple[str, str]]:
-    engine = create_engine(database_url({"DATABASE_URL": url}))
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(AnswerLog.step, AnswerLog.raw).join(Owner, Owner.id == AnswerLog.owner_id).where(Owner.user_id == user).order_by(AnswerLog.id)
-            ).all()
-    finally:
-        engine.dispose()
-    return [(r.step, r.raw) for r in rows]
+log_of = answer_log  # tests/test_multi_worker.py imports it under this name
 
 
 def step_of(call: Call) -> str | None:

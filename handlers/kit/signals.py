@@ -2,6 +2,7 @@
 (JOURNEYBOT_SHUTDOWN_TIMEOUT) and loops that finish their pass before they stop."""
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import os
@@ -66,7 +67,7 @@ async def finish(task: "asyncio.Future[Any] | None", timeout: float | None) -> b
     return False
 
 
-class Periodic:
+class Periodic(abc.ABC):
     """A loop that runs `once` every `interval` seconds until `stop()`: the pass under way is finished,
     no new one starts (the sleep in between is cut short)."""
 
@@ -77,11 +78,13 @@ class Periodic:
         self._wake: asyncio.Event | None = None
         self.task: asyncio.Task[None] | None = None
 
+    @abc.abstractmethod
     async def once(self) -> int:
-        raise NotImplementedError
+        """One pass; how many things it did."""
 
+    @abc.abstractmethod
     def failed(self) -> None:
-        """A pass failed (the database is down): logged, tried again at the next one."""
+        """A pass failed (the database is down): say so; it is tried again at the next one."""
 
     async def run(self) -> None:
         self._wake = asyncio.Event()
