@@ -4,13 +4,12 @@ One pydantic-settings model; the README's Configuration table lists exactly thes
 (tests/test_settings.py checks both ways). A bad value stops the command with one line naming the
 variable and what it expects, in the operator's language; secrets are SecretStr and never print.
 Modules read their values from the environment as before: the model's job is to refuse a bad
-environment before anything starts, and to bring a `.env` file into the environment.
+environment before anything starts (`handlers/cli.py` brings a `.env` file into it first).
 """
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any, Literal, Mapping, MutableMapping
+from typing import Any, Literal, Mapping
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -116,20 +115,6 @@ SECRET_NAMES = frozenset(
 def variables() -> dict[str, str]:
     """Variable name -> what it expects, for every setting."""
     return {str(f.validation_alias): str((f.json_schema_extra or {}).get("expects", "text")) for f in Settings.model_fields.values()}  # type: ignore[union-attr]
-
-
-def load_env_file(path: Path | None = None, environ: MutableMapping[str, str] | None = None) -> None:
-    """Bring the variables of a `.env` file (in the current folder by default) into the environment;
-    variables already set win."""
-    from dotenv import dotenv_values
-
-    target: MutableMapping[str, str] = os.environ if environ is None else environ
-    path = path or Path(".env")
-    if not path.is_file():
-        return
-    for key, value in dotenv_values(path).items():
-        if value is not None and key not in target:
-            target[key] = value
 
 
 def check(env: Mapping[str, str] | None = None) -> Settings:

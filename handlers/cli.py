@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence, TextIO
+from typing import TYPE_CHECKING, MutableMapping, Sequence, TextIO
 
 import prompts
 
@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from handlers import logs
 
-    _load_env_file()
+    load_env_file()
     logs.configure()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -143,16 +143,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _load_env_file() -> None:
-    """A `.env` file in the current folder, before anything reads the environment (app/settings.py
-    has the same loader; this one keeps `--help` from importing the application)."""
+def load_env_file(path: Path | None = None, environ: MutableMapping[str, str] | None = None) -> None:
+    """Bring the variables of a `.env` file (in the current folder by default) into the environment,
+    before anything reads it; variables already set win. Only python-dotenv is imported, so `--help`
+    stays light."""
     from dotenv import dotenv_values
 
-    path = Path(".env")
-    if path.is_file():
-        for key, value in dotenv_values(path).items():
-            if value is not None and key not in os.environ:
-                os.environ[key] = value
+    target: MutableMapping[str, str] = os.environ if environ is None else environ
+    path = path or Path(".env")
+    if not path.is_file():
+        return
+    for key, value in dotenv_values(path).items():
+        if value is not None and key not in target:
+            target[key] = value
 
 
 def _bad_setting() -> str | None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import SECRET_NAMES, BadSetting, Settings, check, load_env_file, variables
-from handlers.cli import main
+from app.settings import SECRET_NAMES, BadSetting, Settings, check, variables
+from handlers.cli import load_env_file, main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
