@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     llm: Switch = _var("on", name="JOURNEYBOT_LLM", expects="switch")
     llm_timeout: float = _var(30.0, name="JOURNEYBOT_LLM_TIMEOUT", expects="seconds", gt=0)
     llm_total: float = _var(60.0, name="JOURNEYBOT_LLM_TOTAL", expects="seconds", gt=0)
+    llm_context: int | None = _var(name="JOURNEYBOT_LLM_CONTEXT", expects="tokens", ge=1024)
+    openai_transcribe_model: str | None = _var(name="OPENAI_TRANSCRIBE_MODEL", expects="text")
+    voice_max_seconds: float = _var(120.0, name="JOURNEYBOT_VOICE_MAX_SECONDS", expects="seconds", gt=0)
+    voice_max_bytes: int = _var(5_000_000, name="JOURNEYBOT_VOICE_MAX_BYTES", expects="bytes", ge=1)
 
     public_url: str | None = _var(name="JOURNEYBOT_PUBLIC_URL", expects="url")
     web_listen: str = _var("127.0.0.1", name="JOURNEYBOT_WEB_LISTEN", expects="text")
