@@ -66,34 +66,38 @@ def bakery_view(lang: str = "en", journey_id: int | None = 1, **kw: Any) -> Jour
 
 
 def good_llm_report(lang: str = "en") -> dict[str, Any]:
-    """A reply a well-behaved model would give: valid against `LLMReport`."""
+    """A reply a well-behaved model would give for `bakery_view(lang)`: the story, two of the coach's
+    cards (numbers 3 and 1) and one WOW idea reworded, triggers quoted from the answers."""
     nl = lang == "nl"
     return {
         "summary": [
-            ("Sanne plant haar bruiloft op haar telefoon en vindt de bakkerij via Instagram." if nl else "Sanne plans her wedding on her phone and finds the bakery on Instagram."),
-            ("Het dieptepunt is de aanbetaling; het einde, het reviewverzoek, scoort laag." if nl else "The low point is the deposit; the ending, the review request, scores low."),
+            ("Sanne plant haar bruiloft op haar telefoon en vindt de bakkerij via Instagram en de tip van een vriendin." if nl else "Sanne plans her wedding on her phone and finds the bakery on Instagram and through a friend's tip."),
+            ("Het dieptepunt is de aanbetaling aan de toonbank; het einde, het verzoek om een review, scoort ook laag." if nl else "The low point is the deposit at the counter; the ending, the review request, scores low too."),
         ],
         "improvements": [
             {
-                "title": "Make the deposit painless" if not nl else "Maak de aanbetaling pijnloos",
-                "why": "The lowest step weighs most in memory." if not nl else "Het laagste punt weegt het zwaarst.",
-                "step": "Purchase › Deposit payment" if not nl else "Aankoop › Deposit payment",
+                "n": 3,
+                "step": "Aankoop › Deposit payment" if nl else "Purchase › Deposit payment",
+                "title": "Maak de aanbetaling pijnloos" if nl else "Make the deposit painless",
+                "why": "Het laagste punt weegt het zwaarst in wat Sanne onthoudt." if nl else "The lowest step weighs most in what Sanne remembers.",
                 "trigger": "“waits 20 minutes at the counter”",
-                "effort": "low",
-                "impact": "high",
-            }
+                "remedies": [{"n": 2, "do": "Zeg bij de bevestiging hoe lang het betalen duurt." if nl else "Say how long paying takes when you confirm the order."}],
+            },
+            {
+                "n": 1,
+                "step": "Overweging › Website" if nl else "Consideration › Website",
+                "title": "Zet vanafprijzen op je website" if nl else "Put from-prices on your website",
+                "why": "Sanne wil weten waar ze aan toe is voor ze belt." if nl else "Sanne wants to know where she stands before she calls.",
+                "trigger": "no prices online",
+                "remedies": [],
+            },
         ],
         "wow_moments": [
             {
-                "stage": "Delivery" if not nl else "Levering",
-                "idea": "A photo of the cake set up at the venue, sent to Sanne" if not nl else "Een foto van de taart op locatie, naar Sanne gestuurd",
-                "why": "She is afraid of last-minute stress" if not nl else "Ze is bang voor stress op het laatste moment",
-                "cost": "5 minutes per order" if not nl else "5 minuten per bestelling",
-                "trigger": "“little time, afraid of last-minute stress”",
+                "n": 1,
+                "idea": "Stuur Sanne een foto van haar taart op de locatie, zodat ze weet dat alles klaarstaat." if nl else "Send Sanne a photo of her cake set up at the venue, so she knows it is all ready.",
+                "why": "Ze is bang voor stress op het laatste moment en heeft weinig tijd." if nl else "She is afraid of last-minute stress and has little time.",
+                "trigger": "“weinig tijd, bang voor stress”" if nl else "“little time, afraid of last-minute stress”",
             }
-        ],
-        "calendar": [{"stage": "Awareness", "channel": "Instagram", "idea": "Weekly real-wedding cake photo"}],
-        "mistakes": [
-            {"number": n, "title": f"Mistake {n}", "ok": n % 2 == 0, "note": f"Note about mistake {n}."} for n in range(1, 8)
         ],
     }
