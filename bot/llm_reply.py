@@ -58,9 +58,10 @@ class SummaryReply(_Strict):
     wow_moments: list[IdeaText]
 
 
-def reply_schema() -> dict[str, Any]:
+def reply_schema(described: bool = True) -> dict[str, Any]:
     """SummaryReply's JSON schema with every reference written out (llama.cpp's grammar builder and
-    some other servers do not follow `$ref`)."""
+    some other servers do not follow `$ref`); without titles and descriptions when not `described`
+    (in the prompt, where the instructions already say what each field is)."""
     schema = SummaryReply.model_json_schema()
     defs = schema.pop("$defs", {})
 
@@ -68,7 +69,8 @@ def reply_schema() -> dict[str, Any]:
         if isinstance(node, dict):
             if "$ref" in node:
                 return inline(defs[node["$ref"].rsplit("/", 1)[-1]])
-            node = {k: inline(v) for k, v in node.items() if k != "default"}
+            words = () if described else ("title", "description")  # the schema's own words, not fields of those names
+            node = {k: inline(v) for k, v in node.items() if k != "default" and not (k in words and isinstance(v, str))}
             if "properties" in node:  # strict: every key present, no others
                 node["required"] = list(node["properties"])
                 node["additionalProperties"] = False

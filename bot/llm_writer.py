@@ -45,7 +45,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 import prompts
 from bot.journey import JourneyView
 from bot.llm_budget import ContextBudget, estimate_messages, estimate_tokens, is_context_error, prompt_from_error, window_from_error
-from bot.llm_reply import BOUNDS, Reading, Unusable, extract_json, merge, read_reply, reply_schema  # noqa: F401  (extract_json: re-exported)
+from bot.llm_reply import BOUNDS, Reading, Unusable, cut, extract_json, merge, read_reply, reply_schema  # noqa: F401  (extract_json: re-exported)
 from bot.report import Report
 from bot.writer import Usage, Written, answers_hash
 
@@ -56,6 +56,7 @@ DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_TIMEOUT = 45.0  # seconds per attempt: a hosted model writes the reply in 10-30 s
 DEFAULT_TOTAL = 90.0  # seconds for the whole summary, retries and repair included
 MAX_COMPLETION_TOKENS = 2500  # the reply is the story and the wording; about 1,200 tokens in practice
+FINDING_REMEDY = 220  # characters of a remedy in the findings: enough for its gist, the full text stays the coach's
 REPAIR_EXCERPT = 600  # characters of an unusable reply shown back to the model
 
 Mode = Literal["json_schema", "json_object_schema", "json_object", "plain"]
@@ -204,7 +205,7 @@ def findings_document(coach: Report) -> dict[str, Any]:
                 "step": i.step,
                 "title": i.title,
                 "why": i.why,
-                "remedies": [{"n": m, "do": a.do, "effort": a.effort} for m, a in enumerate(i.actions, start=1)],
+                "remedies": [{"n": m, "do": cut(a.do, FINDING_REMEDY), "effort": a.effort} for m, a in enumerate(i.actions, start=1)],
             }
             for n, i in enumerate(coach.improvements, start=1)
         ],
@@ -223,7 +224,7 @@ def build_messages(journey: JourneyView, coach: Report, mode: Mode) -> list[dict
         answers=quoted_json(answers_document(journey)), findings=quoted_json(findings_document(coach)), language=language_name(lang)
     )
     if mode in ("json_object", "plain"):  # the schema is not in the request, so it goes into the prompt
-        schema = json.dumps(reply_schema(), ensure_ascii=False, separators=(",", ":"))
+        schema = json.dumps(reply_schema(described=False), ensure_ascii=False, separators=(",", ":"))
         user = user.rstrip() + "\n\n" + Template(_prompt_file("schema.v2.md")).substitute(schema=schema)
     return [{"role": "system", "content": system}, {"role": "user", "content": user.strip()}]
 
@@ -244,7 +245,7 @@ def response_format(mode: Mode) -> dict[str, Any] | None:
     if mode == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": "journey_summary", "strict": True, "schema": reply_schema()}}
     if mode == "json_object_schema":  # llama.cpp's form: a grammar is built from the schema
-        return {"type": "json_object", "schema": reply_schema()}
+        return {"type": "json_object", "schema": reply_schema(described=False)}
     if mode == "json_object":
         return {"type": "json_object"}
     return None

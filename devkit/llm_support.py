@@ -101,3 +101,49 @@ def good_llm_report(lang: str = "en") -> dict[str, Any]:
             }
         ],
     }
+
+
+def wide_answers(lang: str = "en") -> dict[str, Any]:
+    """The bakery journey at its widest: six stages of four touchpoints each, every touchpoint with a
+    channel, a feeling, a pain or wait and a team (the prompt-size case)."""
+    nl = lang == "nl"
+    answers = bakery_answers(lang)
+    stages = answers["journey.stages"]["v"]
+    names = (
+        [
+            ["Instagram-post", "Tip van een vriendin", "Google-zoekopdracht", "Folder bij de kassa"],
+            ["Google-reviews", "Website met voorbeelden", "WhatsApp-vraag over prijzen", "Proeverij plannen"],
+            ["Proeverij in de winkel", "Offerte per mail", "Aanbetaling aan de toonbank", "Bevestiging van de bestelling"],
+            ["Ophalen of bezorgen", "Opbouw op de locatie", "Telefoontje op de dag zelf", "Factuur voor het restant"],
+            ["Bedankmail na de bruiloft", "Kaartje bij de verjaardag", "Instagram-verhaal over de taart", "Uitnodiging voor de proefdag"],
+            ["Verzoek om een review", "Foto's delen met vrienden", "Doorverwijzing naar een vriendin", "Reactie op de review"],
+        ]
+        if nl
+        else [
+            ["Instagram post", "A friend's tip", "Google search", "Leaflet at the till"],
+            ["Google reviews", "Website with examples", "WhatsApp question about prices", "Booking a tasting"],
+            ["Tasting in the shop", "Quote by e-mail", "Deposit at the counter", "Order confirmation"],
+            ["Pick-up or delivery", "Set-up at the venue", "Phone call on the day", "Invoice for the rest"],
+            ["Thank-you e-mail after the wedding", "Card on the birthday", "Instagram story about the cake", "Invitation to the tasting day"],
+            ["Review request", "Sharing photos with friends", "Referral to a friend", "Reply to the review"],
+        ]
+    )
+    pains = (
+        ["moet lang zoeken naar prijzen", "wacht twee dagen op antwoord", "staat twintig minuten in de rij", "weet niet wanneer de taart komt"]
+        if nl
+        else ["has to search long for prices", "waits two days for an answer", "queues twenty minutes", "does not know when the cake arrives"]
+    )
+    channels = ["social", "in_person", "search", "shop", "review_site", "website", "whatsapp", "shop"]
+    teams = ["marketing", "sales", "service", "delivery", "finance", "tech"]
+    for s, slug in enumerate(stage_slugs(stages)):
+        answers[stage_key(slug, "stage.touchpoints")] = ok(names[s])
+        for i in range(1, 5):
+            answers[touchpoint_key(slug, i, "touchpoint.channel")] = ok(channels[(s + i) % len(channels)])
+            answers[touchpoint_key(slug, i, "touchpoint.feeling")] = ok((s + i) % 5 + 1)
+            answers[touchpoint_key(slug, i, "touchpoint.pain")] = ok(pains[(s + i) % len(pains)]) if (s + i) % 2 else {"v": None, "s": "skipped"}
+            answers[touchpoint_key(slug, i, "touchpoint.team")] = ok(teams[(s + i) % len(teams)])
+    return answers
+
+
+def wide_view(lang: str = "en", journey_id: int | None = 1) -> JourneyView:
+    return build_view(wide_answers(lang), lang, journey_id=journey_id)
