@@ -112,6 +112,7 @@ def cut(value: str, limit: int) -> str:
 
 # -- checks ------------------------------------------------------------------------------
 
+_NUMBER = re.compile(r"\d+")
 _QUOTES = "\"'“”‘’„«»`"
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|nl|be|org|net|io|eu|shop)\b", re.IGNORECASE)
 
@@ -127,13 +128,15 @@ def grounded(quote: str, corpus: Iterable[str], threshold: float = 88.0) -> bool
     q = normalised(quote)
     if len(q) < 3:
         return False
+    numbers = set(_NUMBER.findall(q))
     for text in corpus:
         t = normalised(text)
         if not t:
             continue
         if q in t or (len(t) >= 6 and t in q):
             return True
-        if len(q) >= 6 and fuzz.partial_ratio(q, t) >= threshold:
+        # a quote with a number the answer does not have ("45 minutes" for "20 minutes") is not the owner's
+        if len(q) >= 6 and numbers <= set(_NUMBER.findall(t)) and fuzz.partial_ratio(q, t) >= threshold:
             return True
     return False
 
