@@ -100,7 +100,7 @@ BOUNDS = Bounds()
 
 
 def cut(value: str, limit: int) -> str:
-    value = " ".join(value.split())
+    value = value.strip()
     if len(value) <= limit:
         return value
     head = value[: limit - 1]
