@@ -178,7 +178,7 @@ class FakeOpenAI:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
         self.transcriptions.closing = self._closing
-        app.router.add_post("/v1/audio/transcriptions", lambda request: self.transcriptions.handle(request, self.api_key))
+        app.router.add_post("/v1/audio/transcriptions", self.transcriptions.handler(lambda: self.api_key))
         app.router.add_route("*", "/v1/{tail:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()

@@ -311,7 +311,7 @@ class FakeSlack:
         if reported_size is not None:
             file["size"] = self.user_file_objects[file["id"]]["size"] = reported_size
         if partial:
-            return {"id": file["id"], "mode": "hidden_by_limit", "file_access": "check_file_info"}
+            return {"id": file["id"], "file_access": "check_file_info"}
         return file
 
     async def _private_file(self, request: web.Request) -> web.Response:

@@ -133,6 +133,7 @@ class FakeTelegram:
         self.downloads: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes) users sent
         self.fetched: list[str] = []  # file paths the bot downloaded, in order
         self.served: dict[str, int] = {}  # file path -> bytes written to the bot before it stopped reading
+        self.unsized: set[str] = set()  # file paths served without a Content-Length
         self._reported_sizes: dict[str, int] = {}
         self.handlers: dict[str, Callable[[dict[str, Any], dict[str, Upload]], Any]] = {
             "getMe": self._get_me,
@@ -409,9 +410,11 @@ class FakeTelegram:
         raise web.HTTPNotFound()
 
     async def _stream(self, request: web.Request, path: str, data: bytes, chunk: int = 64 * 1024) -> web.StreamResponse:
-        """The bytes in chunks, counting in `served` what went out before the bot hung up."""
+        """The bytes in chunks, counting in `served` what went out before the bot hung up; without a
+        Content-Length (chunked) for a file added with `unsized`."""
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
-        response.content_length = len(data)
+        if path not in self.unsized:
+            response.content_length = len(data)
         await response.prepare(request)
         self.served[path] = 0
         try:
@@ -423,13 +426,18 @@ class FakeTelegram:
             pass
         return response
 
-    def add_download(self, data: bytes, file_name: str, *, reported_size: int | None = None, folder: str = "documents") -> str:
+    def add_download(
+        self, data: bytes, file_name: str, *, reported_size: int | None = None, folder: str = "documents", unsized: bool = False
+    ) -> str:
         """A file a user sends: returns its file_id for a document (or, with `folder="voice"`, a
         voice) update.
 
-        `reported_size` makes getFile claim another size than the bytes served (a lying server)."""
+        `reported_size` makes getFile claim another size than the bytes served (a lying server);
+        `unsized` serves it without a Content-Length, so only the bytes tell how large it is."""
         file_id = f"doc{next(self._next_file)}"
         self.downloads[file_id] = (f"{folder}/{file_id}/{file_name}", data)
+        if unsized:
+            self.unsized.add(f"{folder}/{file_id}/{file_name}")
         if reported_size is not None:
             self._reported_sizes[file_id] = reported_size
         return file_id

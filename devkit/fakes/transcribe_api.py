@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
@@ -80,6 +80,14 @@ class Transcriptions:
     @property
     def calls(self) -> int:
         return len(self.requests)
+
+    def handler(self, api_key: Callable[[], str | None]) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """The route's handler; `api_key()` is the key the server expects now (None: any)."""
+
+        async def handle(request: web.Request) -> web.Response:
+            return await self.handle(request, api_key())
+
+        return handle
 
     async def handle(self, request: web.Request, api_key: str | None) -> web.Response:
         form = await request.post()
