@@ -221,6 +221,7 @@ class Journeys:
         dedup_key: str | None = None,
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
+        reshow: bool = True,
     ) -> AsyncIterator[Outgoing]:
         """A voice note: its declared length and size checked, `fetch(limit)` (the adapter's
         download, never more than `limit` bytes; VoiceRejected when it cannot) called only then, the
@@ -237,7 +238,7 @@ class Journeys:
             text = voice.message(lang, exc.reason, note) if voice is not None else voice_message(lang, exc.reason, note)
             yield Reply(type="error", text=text, lang=lang, data={"voice": exc.reason})
             return
-        async for item in self.turn(owner, Heard(text), dedup_key=dedup_key, lang_hint=lang_hint, address=address):
+        async for item in self.turn(owner, Heard(text), dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow):
             yield item
 
     async def delivered(self, item: Outgoing, ref: str | int | None = None) -> None:

@@ -298,3 +298,33 @@ def test_engine_a_second_note_replaces_the_first_and_keeps_what_was_held() -> No
     again = engine.handle(state, Heard("two")).state
     assert again.confirm and again.confirm["heard"] == "two" and again.confirm["held"] is None
     assert asyncio.iscoroutinefunction(Voice.transcribe)
+
+
+# -- settings and small pieces -----------------------------------------------------------------------------
+def test_voice_is_on_only_with_a_transcription_model(tmp_path: Any) -> None:
+    base = {"DATABASE_URL": f"sqlite:///{tmp_path / 'j.db'}"}
+    off = Journeys.from_env(base)
+    try:
+        assert off.voice is None
+    finally:
+        off.close()
+    env = {**base, "OPENAI_TRANSCRIBE_MODEL": "whisper-1", "OPENAI_BASE_URL": "http://127.0.0.1:11434/v1",
+           "JOURNEYBOT_VOICE_MAX_SECONDS": "60", "JOURNEYBOT_VOICE_MAX_BYTES": "2000000"}
+    on = Journeys.from_env(env)
+    try:
+        assert on.voice is not None
+        assert on.voice.settings == VoiceSettings(model="whisper-1", base_url="http://127.0.0.1:11434/v1", api_key=None, max_seconds=60, max_bytes=2_000_000)
+    finally:
+        on.close()
+
+
+def test_the_upload_name_tells_the_server_the_format() -> None:
+    from app.voice import VoiceNote, upload_name, words
+
+    assert upload_name(VoiceNote("", "audio/ogg", 3, 10)) == "voice.ogg"  # a Telegram voice note
+    assert upload_name(VoiceNote("file_7.oga", None, 3, 10)) == "voice.ogg"
+    assert upload_name(VoiceNote("audio_message.webm", "audio/webm", 3, 10)) == "voice.webm"
+    assert upload_name(VoiceNote("Audio clip.mp4", "video/mp4", 3, 10)) == "voice.mp4"
+    assert upload_name(VoiceNote("memo", "audio/x-m4a", 3, 10)) == "voice.m4a"
+    assert words("  [Music]  We  bake [BLANK_AUDIO] bread ") == "We bake bread"
+    assert words("...") == "" and words(None) == ""

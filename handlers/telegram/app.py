@@ -6,7 +6,7 @@ redelivered update is not applied twice), and the outgoing items it hands back a
 Plain Command/Message/CallbackQuery handlers; no ConversationHandler, no persistence. Updates of
 one owner are processed strictly in arrival order (handlers.kit.OwnerQueue), different owners
 concurrently; review reminders come from handlers.kit.ReminderLoop, CSV files pass
-handlers.kit's intake checks.
+handlers.kit's intake checks, voice notes go to `journeys.hear` with a capped download (handlers.kit.voice).
 
 Environment (see README, "Telegram"):
   TELEGRAM_BOT_TOKEN       the token from BotFather (required)

@@ -1,5 +1,6 @@
-"""Answers typed in the DM (message.im), customers' survey answers shared there as a CSV file, and
-the owner's edits of their own messages (message_changed). Bot messages and other subtypes are ignored."""
+"""Answers typed in the DM (message.im), or said in a voice clip shared there, customers' survey
+answers shared there as a CSV file, and the owner's edits of their own messages (message_changed).
+Bot messages and other subtypes are ignored."""
 from __future__ import annotations
 
 import logging
