@@ -1,7 +1,7 @@
 """A voice note's transcript, shown back before it counts: "I heard: “…”", with Use this / retype.
 
 Nothing is recorded until the owner taps Use this (or types yes); the transcript then goes the way
-a typed answer goes (`run.on_text`), to the question that was open when the note came in, including
+a typed answer goes (`typed.on_text`), to the question that was open when the note came in, including
 an open question outside the flow, which waits under `held` meanwhile. Retyping (the button, or
 any other typed text) drops the transcript. While open, `State.pending == HEARD` and
 `State.confirm` = {"heard": the transcript, "step": a key naming this transcript (a button of an
@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.engine.questions import open_question, progress, show_question
 from bot.engine.turn import Turn
+from bot.engine.typed import on_text
 from bot.replies import Option
 from bot.vocabulary import SHOW, compact, is_control
 
@@ -92,8 +93,6 @@ def meant(turn: Turn, raw: str, is_choice: bool) -> str | None:
 
 
 def answer(turn: Turn, raw: str, is_choice: bool) -> None:
-    from bot.engine.run import on_text  # run dispatches the Heard event to this module
-
     choice = meant(turn, raw, is_choice)
     text = restore(turn)
     if choice == USE and text:

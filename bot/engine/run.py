@@ -9,6 +9,7 @@ from bot.engine.questions import OPEN_QUESTIONS, answer, show_question
 from bot.engine.state import Outcome
 from bot.engine.turn import Turn
 from bot.engine.heard import HEARD, KEEPS_HEARD, forget_stale, on_heard, restore
+from bot.engine.typed import on_text
 from bot.events import Choice, Command, EditedText, Event, Heard, Start, Text, parse_input, same_step
 
 
@@ -107,21 +108,3 @@ def on_choice(turn: Turn, choice: Choice) -> None:
         show_question(turn)
         return
     answer(turn, step, choice.value, is_choice=True)
-
-
-def on_text(turn: Turn, raw: str) -> None:
-    state = turn.state
-    question = OPEN_QUESTIONS.get(state.pending or "")
-    if question:
-        question.answer(turn, raw, False)
-        return
-    if state.paused:
-        state.paused = False
-        turn.say("info", turn.msg("resume"))
-        show_question(turn)
-        return
-    step = turn.current()
-    if step is None:
-        status_command(turn, "")
-        return
-    answer(turn, step, raw, is_choice=False)
