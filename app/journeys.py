@@ -7,10 +7,10 @@ import logging
 import os
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
 
 import prompts
-from bot.events import Command, Event
+from bot.events import Command, Event, Heard
 from bot.flow import Flow, default_flow
 from bot.replies import Reply
 from bot.review_rhythm import rhythm_steps
@@ -19,6 +19,7 @@ from app import delivery
 from app.metrics import Step, step
 from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem, receipt_of
 from app.turn import TurnInput, run_turn
+from app.voice import Voice, VoiceNote, VoiceRejected, message as voice_message
 from store.records import DueReminder, JourneyNotFound, JourneySummary, OwnerKey, StoreUnavailable
 from store.repository import DUPLICATE, Store
 
@@ -56,12 +57,14 @@ class Journeys:
         *,
         writer_env: Mapping[str, str] | None = None,
         public_url: str | None = None,
+        voice: Voice | None = None,
     ) -> None:
         self.store = store
         self.today = today
         self.flow = flow or default_flow()
         self._writer = writer
         self.public_url = public_url  # where customers reach the survey page (JOURNEYBOT_PUBLIC_URL)
+        self.voice = voice  # transcribes voice notes (OPENAI_TRANSCRIBE_MODEL); None: voice notes are off
         self._writer_env = writer_env or {}  # the writer is built with the first summary, not at start-up
         self._reports: Reports | None = None
         self._team: Team | None = None
@@ -96,7 +99,7 @@ class Journeys:
         if migrate is None:
             migrate = (env.get("JOURNEYBOT_AUTO_MIGRATE") or "1").strip().lower() not in ("0", "false", "no", "off")
         store = Store.open(database_url(env), migrate=migrate, pool_size=pool_size)
-        return cls(store, writer_env=dict(env), public_url=(env.get("JOURNEYBOT_PUBLIC_URL") or "").strip() or None)
+        return cls(store, writer_env=dict(env), public_url=(env.get("JOURNEYBOT_PUBLIC_URL") or "").strip() or None, voice=Voice.from_env(env))
 
     @property
     def writer(self) -> "SummaryWriter":
@@ -207,6 +210,36 @@ class Journeys:
         for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow):
             async for out in self.expand(owner, item):
                 yield out
+
+    async def hear(
+        self,
+        owner: OwnerKey,
+        note: VoiceNote,
+        fetch: Callable[[int], Awaitable[bytes]],
+        *,
+        lang: str,
+        dedup_key: str | None = None,
+        lang_hint: str | None = None,
+        address: dict[str, Any] | None = None,
+        reshow: bool = True,
+    ) -> AsyncIterator[Outgoing]:
+        """A voice note: its declared length and size checked, `fetch(limit)` (the adapter's
+        download, never more than `limit` bytes; VoiceRejected when it cannot) called only then, the
+        audio transcribed in the owner's language `lang`, and the transcript shown back by the engine
+        (a `Heard` turn) to be confirmed. A note that cannot be used gets one error reply in `lang`
+        and nothing is stored."""
+        voice = self.voice
+        try:
+            if voice is None:
+                raise VoiceRejected("switched_off")
+            voice.check(note)
+            text = await voice.transcribe(await fetch(voice.max_bytes), note, lang)
+        except VoiceRejected as exc:
+            text = voice.message(lang, exc.reason, note) if voice is not None else voice_message(lang, exc.reason, note)
+            yield Reply(type="error", text=text, lang=lang, data={"voice": exc.reason})
+            return
+        async for item in self.turn(owner, Heard(text), dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow):
+            yield item
 
     async def delivered(self, item: Outgoing, ref: str | int | None = None) -> None:
         """The item was shown (as the platform's message `ref`): its outbox row is done. Written with

@@ -36,6 +36,15 @@ class EditedText:
 
 
 @dataclass(frozen=True)
+class Heard:
+    """What the owner said in a voice note, as a transcription server heard it. It is shown back
+    first and answers nothing until the owner confirms it; then it goes exactly the way a typed
+    `Text` goes (never as a command)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Choice:
     """A tapped button or a typed choice value.
 
@@ -55,7 +64,7 @@ class Command:
     arg: str = ""
 
 
-Event = Union[Start, Text, EditedText, Choice, Command]
+Event = Union[Start, Text, EditedText, Heard, Choice, Command]
 
 
 def step_token(key: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from bot.engine.commands import needs
 from bot.engine import confirm  # noqa: F401  (registers the near-choice confirmation)
 from bot.engine import describe  # noqa: F401  (registers the confirmation of a stage told in own words)
+from bot.engine import heard  # noqa: F401  (registers the confirmation of a voice note's transcript)
 from bot.engine.run import run
 from bot.engine.state import Context, JourneyRef, Logged, Outcome, State
 from bot.engine.turn import Turn

@@ -8,7 +8,9 @@ from bot.engine.effects import NewJourney
 from bot.engine.questions import OPEN_QUESTIONS, answer, show_question
 from bot.engine.state import Outcome
 from bot.engine.turn import Turn
-from bot.events import Choice, Command, EditedText, Event, Start, Text, parse_input, same_step
+from bot.engine.heard import HEARD, KEEPS_HEARD, forget_stale, on_heard, restore
+from bot.engine.typed import on_text
+from bot.events import Choice, Command, EditedText, Event, Heard, Start, Text, parse_input, same_step
 
 
 def run(turn: Turn, event: Event) -> Outcome:
@@ -26,6 +28,8 @@ def run(turn: Turn, event: Event) -> Outcome:
         else:
             ask_language(turn)
         return turn.finish()
+    if state.pending == HEARD and (isinstance(event, Start) or (isinstance(event, Command) and event.name not in KEEPS_HEARD)):
+        restore(turn)  # a command moves on: the transcript was meant for the question it came in on
     asked = None if state.pending or state.paused else turn.current()
     if isinstance(event, Start):
         start(turn)
@@ -35,8 +39,11 @@ def run(turn: Turn, event: Event) -> Outcome:
         on_choice(turn, event)
     elif isinstance(event, EditedText):
         on_edited(turn, event)
+    elif isinstance(event, Heard):
+        on_heard(turn, event.text)
     else:
         on_text(turn, event.text)
+    forget_stale(turn)
     remember(turn, event, asked.key if asked else None)
     return turn.finish()
 
@@ -101,21 +108,3 @@ def on_choice(turn: Turn, choice: Choice) -> None:
         show_question(turn)
         return
     answer(turn, step, choice.value, is_choice=True)
-
-
-def on_text(turn: Turn, raw: str) -> None:
-    state = turn.state
-    question = OPEN_QUESTIONS.get(state.pending or "")
-    if question:
-        question.answer(turn, raw, False)
-        return
-    if state.paused:
-        state.paused = False
-        turn.say("info", turn.msg("resume"))
-        show_question(turn)
-        return
-    step = turn.current()
-    if step is None:
-        status_command(turn, "")
-        return
-    answer(turn, step, raw, is_choice=False)

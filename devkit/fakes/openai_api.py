@@ -1,4 +1,5 @@
-"""A fake OpenAI-compatible server for tests: POST /v1/chat/completions on loopback.
+"""A fake OpenAI-compatible server for tests: POST /v1/chat/completions (and
+/v1/audio/transcriptions, scripted through `fake.transcriptions`: devkit/fakes/transcribe_api.py) on loopback.
 
 `FakeOpenAI` is an aiohttp server on 127.0.0.1 (random port). Point the REAL `openai`
 client at it with `base_url=fake.base_url` (`http://127.0.0.1:PORT/v1`, also what
@@ -38,6 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aiohttp import web
+
+from devkit.fakes.transcribe_api import Transcriptions
 
 API_KEY = "sk-test-fake-key"
 
@@ -154,6 +157,7 @@ class FakeOpenAI:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
+        self.transcriptions = Transcriptions()  # the voice-note route's script and record
 
     # -- scripting ---------------------------------------------------------------
 
@@ -179,6 +183,8 @@ class FakeOpenAI:
         self._closing = asyncio.Event()
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
+        self.transcriptions.closing = self._closing
+        app.router.add_post("/v1/audio/transcriptions", self.transcriptions.handler(lambda: self.api_key))
         app.router.add_route("*", "/v1/{tail:.*}", self._not_found)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()

@@ -222,6 +222,8 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.uploads: dict[str, Upload] = {}
         self.user_files: dict[str, bytes] = {}
+        self.user_file_objects: dict[str, dict[str, Any]] = {}  # file id -> the full file object (files.info)
+        self.fetched: list[str] = []  # ids of the user files the app downloaded, in order
         self.files_readable = True  # False: an app without files:read, which Slack answers with its HTML login page (200)
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.users: dict[str, dict[str, Any]] = {}
@@ -274,18 +276,43 @@ class FakeSlack:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
 
-    def add_user_file(self, data: bytes, name: str) -> dict[str, Any]:
+    def add_user_file(self, data: bytes, name: str, *, mimetype: str = "text/csv", filetype: str = "csv", **extra: Any) -> dict[str, Any]:
         """A file a user shared: the `files` entry of a file_share message event."""
         file_id = f"F{len(self.user_files) + 1:08d}"
         self.user_files[file_id] = data
-        return {
+        file = {
             "id": file_id,
             "name": name,
-            "mimetype": "text/csv",
-            "filetype": "csv",
+            "mimetype": mimetype,
+            "filetype": filetype,
             "size": len(data),
             "url_private_download": f"{self.root}/files-pri/{file_id}/{name}",
+            **extra,
         }
+        self.user_file_objects[file_id] = file
+        return dict(file)
+
+    def add_user_audio(
+        self,
+        data: bytes,
+        *,
+        seconds: float = 5,
+        name: str = "audio_message.webm",
+        mimetype: str = "audio/webm",
+        reported_size: int | None = None,
+        partial: bool = False,
+    ) -> dict[str, Any]:
+        """A voice clip a user recorded in the DM (`subtype: slack_audio`, its length in `duration_ms`).
+        `reported_size` makes Slack declare another size than the bytes served; `partial` returns the
+        short form Slack sometimes puts in events (`file_access: check_file_info`), which only
+        files.info completes."""
+        filetype = name.rsplit(".", 1)[-1]
+        file = self.add_user_file(data, name, mimetype=mimetype, filetype=filetype, subtype="slack_audio", duration_ms=int(seconds * 1000))
+        if reported_size is not None:
+            file["size"] = self.user_file_objects[file["id"]]["size"] = reported_size
+        if partial:
+            return {"id": file["id"], "file_access": "check_file_info"}
+        return file
 
     async def _private_file(self, request: web.Request) -> web.Response:
         # Slack serves private files only to a request carrying the bot token
@@ -293,10 +320,12 @@ class FakeSlack:
             raise web.HTTPForbidden()
         if not self.files_readable:
             return web.Response(text=LOGIN_PAGE, content_type="text/html")
-        data = self.user_files.get(request.match_info["file_id"])
+        file_id = request.match_info["file_id"]
+        data = self.user_files.get(file_id)
         if data is None:
             raise web.HTTPNotFound()
-        return web.Response(body=data, content_type="text/csv")
+        self.fetched.append(file_id)
+        return web.Response(body=data, content_type=str(self.user_file_objects.get(file_id, {}).get("mimetype") or "text/csv"))
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -586,6 +615,9 @@ class FakeSlack:
 
     def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         upload = self.uploads.get(str(params.get("file", "")))
+        shared = self.user_file_objects.get(str(params.get("file", "")))
+        if upload is None and shared is not None:
+            return {"file": dict(shared)}
         if upload is None:
             raise _ApiError("file_not_found", str(params.get("file")))
         return {"file": self._file_object(upload)}

@@ -132,6 +132,8 @@ class FakeTelegram:
         self._thread: threading.Thread | None = None
         self.downloads: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes) users sent
         self.fetched: list[str] = []  # file paths the bot downloaded, in order
+        self.served: dict[str, int] = {}  # file path -> bytes written to the bot before it stopped reading
+        self.unsized: set[str] = set()  # file paths served without a Content-Length
         self._reported_sizes: dict[str, int] = {}
         self.handlers: dict[str, Callable[[dict[str, Any], dict[str, Upload]], Any]] = {
             "getMe": self._get_me,
@@ -399,20 +401,43 @@ class FakeTelegram:
             params.setdefault(key, f"<file {upload.filename}>")
         return params, files
 
-    async def _file(self, request: web.Request) -> web.Response:
+    async def _file(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
         for file_path, data in self.downloads.values():
             if file_path == path and request.match_info["token"] == self.token:
                 self.fetched.append(path)
-                return web.Response(body=data)
+                return await self._stream(request, path, data)
         raise web.HTTPNotFound()
 
-    def add_download(self, data: bytes, file_name: str, *, reported_size: int | None = None) -> str:
-        """A file a user sends: returns its file_id for a document update.
+    async def _stream(self, request: web.Request, path: str, data: bytes, chunk: int = 64 * 1024) -> web.StreamResponse:
+        """The bytes in chunks, counting in `served` what went out before the bot hung up; without a
+        Content-Length (chunked) for a file added with `unsized`."""
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        if path not in self.unsized:
+            response.content_length = len(data)
+        await response.prepare(request)
+        self.served[path] = 0
+        try:
+            for start in range(0, len(data), chunk):
+                await response.write(data[start : start + chunk])
+                self.served[path] = start + len(data[start : start + chunk])
+            await response.write_eof()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        return response
 
-        `reported_size` makes getFile claim another size than the bytes served (a lying server)."""
+    def add_download(
+        self, data: bytes, file_name: str, *, reported_size: int | None = None, folder: str = "documents", unsized: bool = False
+    ) -> str:
+        """A file a user sends: returns its file_id for a document (or, with `folder="voice"`, a
+        voice) update.
+
+        `reported_size` makes getFile claim another size than the bytes served (a lying server);
+        `unsized` serves it without a Content-Length, so only the bytes tell how large it is."""
         file_id = f"doc{next(self._next_file)}"
-        self.downloads[file_id] = (f"documents/{file_id}/{file_name}", data)
+        self.downloads[file_id] = (f"{folder}/{file_id}/{file_name}", data)
+        if unsized:
+            self.unsized.add(f"{folder}/{file_id}/{file_name}")
         if reported_size is not None:
             self._reported_sizes[file_id] = reported_size
         return file_id
@@ -809,6 +834,29 @@ def document(
     msg = _message("", user_id=user_id, chat_id=None, language_code=language_code)
     del msg["text"]
     msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name, "mime_type": mime_type, "file_size": size}
+    return {"message": msg}
+
+
+def voice(
+    file_id: str,
+    *,
+    duration: int,
+    size: int | None,
+    mime_type: str = "audio/ogg",
+    user_id: int = 4242,
+    language_code: str | None = "en",
+    audio_file: str | None = None,
+    chat_id: int | None = None,
+) -> dict[str, Any]:
+    """An update with a voice note (or, with `audio_file` naming it, an audio file) in a private chat."""
+    msg = _message("", user_id=user_id, chat_id=chat_id, language_code=language_code)
+    del msg["text"]
+    media: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": duration, "mime_type": mime_type}
+    if size is not None:
+        media["file_size"] = size
+    if audio_file is not None:
+        media["file_name"] = audio_file
+    msg["audio" if audio_file is not None else "voice"] = media
     return {"message": msg}
 
 

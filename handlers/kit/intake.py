@@ -62,17 +62,27 @@ def declared_size(value: object) -> int | None:
     return size if size >= 0 else None
 
 
-def check_response(status: int, content_type: str | None, length: int | None, limit: int = MAX_CSV_BYTES, *, html: str = "login_page") -> None:
-    """Before the body of a download is read: it must be a 200 with a type a CSV file may have and
-    no larger declared length than `limit`. An HTML page (a login page served with 200 when the app
-    may not read files) is refused with `html` as the reason."""
+def check_response(
+    status: int,
+    content_type: str | None,
+    length: int | None,
+    limit: int = MAX_CSV_BYTES,
+    *,
+    html: str = "login_page",
+    types: frozenset[str] = DOWNLOAD_TYPES,
+    wrong_type: str = "not_csv",
+) -> None:
+    """Before the body of a download is read: it must be a 200 with one of `types` (a CSV file's by
+    default; no type at all is taken too) and no larger declared length than `limit`. An HTML page
+    (a login page served with 200 when the app may not read files) is refused with `html` as the
+    reason, another type with `wrong_type`."""
     if status != 200:
         raise FileRejected("failed")
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime in HTML_TYPES:
         raise FileRejected(html)
-    if mime and mime not in DOWNLOAD_TYPES:
-        raise FileRejected("not_csv")
+    if mime and mime not in types:
+        raise FileRejected(wrong_type)
     if length is not None and length > limit:
         raise FileTooLarge()
 

@@ -25,6 +25,7 @@ from handlers.kit import OwnerQueue, ReminderLoop
 from handlers.kit.outbox import OutboxLoop, RetryLater, Undeliverable
 from handlers.kit.signals import Deadline, Periodic, finish
 from handlers.kit.intake import (
+    DOWNLOAD_TYPES,
     MAX_CSV_BYTES,
     FileRejected,
     accept_csv,
@@ -34,6 +35,7 @@ from handlers.kit.intake import (
     looks_like_html,
     read_limited,
 )
+from handlers.kit.voice import AUDIO_TYPES, capped, slack_note
 from handlers.slack import render
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -117,6 +119,25 @@ class SlackJourneys:
 
         A missing or unreadable `size` is unknown, not small: the download is capped all the same."""
         accept_csv(file.get("name"), file.get("mimetype"), declared_size(file.get("size")))
+        data = await self.download(client, file, MAX_CSV_BYTES)
+        if looks_like_html(data):  # a login page, whatever type it was sent as
+            raise FileRejected("login_page")
+        return decode_text(data)
+
+    async def complete_file(self, client: AsyncWebClient, file: dict[str, Any]) -> dict[str, Any]:
+        """The whole file object: an event may carry a short form (`file_access: check_file_info`,
+        or no download URL) that files.info completes."""
+        if file.get("file_access") != "check_file_info" and (file.get("url_private_download") or file.get("url_private")):
+            return file
+        info = await client.files_info(file=str(file.get("id") or ""))
+        return dict(info.get("file") or {})
+
+    async def download(
+        self, client: AsyncWebClient, file: dict[str, Any], limit: int, *, types: frozenset[str] = DOWNLOAD_TYPES, wrong_type: str = "not_csv"
+    ) -> bytes:
+        """The bytes of a file a user shared, streamed from Slack's file host (or its edge hosts, after
+        a redirect) and never more than `limit` of them held. FileRejected when it is elsewhere, not
+        of one of `types` or an error page; FileTooLarge past the limit."""
         url = str(file.get("url_private_download") or file.get("url_private") or "")
         if not self.from_slack(client, url):
             raise FileRejected("elsewhere")  # the bot token goes to Slack only
@@ -131,12 +152,25 @@ class SlackJourneys:
                             raise FileRejected("elsewhere")
                         headers = headers if urlsplit(url).hostname == urlsplit(str(response.url)).hostname else {}
                         continue
-                    check_response(response.status, response.headers.get("Content-Type"), response.content_length, MAX_CSV_BYTES)
-                    data = await read_limited(_chunks(response.content), MAX_CSV_BYTES)
-                    if looks_like_html(data):  # a login page, whatever type it was sent as
-                        raise FileRejected("login_page")
-                    return decode_text(data)
+                    check_response(
+                        response.status, response.headers.get("Content-Type"), response.content_length, limit, types=types, wrong_type=wrong_type
+                    )
+                    return await read_limited(_chunks(response.content), limit)
         raise FileRejected("failed")
+
+    async def hear(self, client: AsyncWebClient, owner: OwnerKey, channel: str, file: dict[str, Any], dedup: str | None) -> None:
+        """A voice clip or audio file shared in the DM: the application layer checks what Slack
+        declares, has it downloaded (never past its size limit), transcribes it in the owner's
+        language and asks the owner to confirm the words."""
+        lang = await self.lang(owner, client)
+
+        async def fetch(limit: int) -> bytes:
+            download = self.download(client, file, limit, types=AUDIO_TYPES, wrong_type="failed")
+            return await capped(download, errors=(aiohttp.ClientError,))
+
+        hint = await self.locale(client, owner)
+        heard = self.app.hear(owner, slack_note(file), fetch, lang=lang, dedup_key=dedup, lang_hint=hint, address={"channel": channel}, reshow=False)
+        await self.show(client, owner, channel, heard)
 
     @staticmethod
     def from_slack(client: AsyncWebClient, url: str) -> bool:

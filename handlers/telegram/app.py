@@ -6,7 +6,7 @@ redelivered update is not applied twice), and the outgoing items it hands back a
 Plain Command/Message/CallbackQuery handlers; no ConversationHandler, no persistence. Updates of
 one owner are processed strictly in arrival order (handlers.kit.OwnerQueue), different owners
 concurrently; review reminders come from handlers.kit.ReminderLoop, CSV files pass
-handlers.kit's intake checks.
+handlers.kit's intake checks, voice notes go to `journeys.hear` with a capped download (handlers.kit.voice).
 
 Environment (see README, "Telegram"):
   TELEGRAM_BOT_TOKEN       the token from BotFather (required)
@@ -30,15 +30,18 @@ import os
 import errno
 import re
 import socket
+import warnings
 import weakref
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, AsyncIterator, Awaitable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import httpx
-from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Document, File, Message, Update
+from telegram import Audio, Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Document, File, Message, Update, Voice
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -54,6 +57,7 @@ from telegram.ext import (
 import prompts
 from app import Journeys, OwnerKey, Reminder, StoreUnavailable
 from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem
+from app.voice import VoiceNote, VoiceRejected
 from bot.events import COMMANDS, Choice, Command, EditedText, Event, Start, Text, parse_input
 from bot.events import same_step as same_step_key
 from bot.replies import Reply
@@ -62,7 +66,8 @@ from handlers.kit import FileRejected, OwnerQueue, ReminderLoop, accept_csv, rea
 from handlers.kit.outbox import OutboxLoop, RetryLater, Undeliverable
 from handlers.kit.health import HealthServer, health_port, health_routes
 from handlers.kit.signals import DEFAULT_SHUTDOWN_TIMEOUT, Deadline, Periodic, stop_on_signals
-from handlers.kit.intake import MAX_CSV_BYTES, FileTooLarge, check_response, declared_size, decode_text
+from handlers.kit.intake import DOWNLOAD_TYPES, MAX_CSV_BYTES, FileTooLarge, check_response, declared_size, decode_text
+from handlers.kit.voice import AUDIO_TYPES, capped
 from handlers.telegram import render
 from handlers.telegram.webhook import WebhookServer, serving
 from handlers.web import survey_routes
@@ -363,7 +368,9 @@ class TelegramBot:
         # Unknown commands: in private chats the engine says so; in groups they may be for another bot.
         app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, self.on_command))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
-        # A photo, sticker or voice note in a private chat: its caption (often empty) is the answer,
+        # A voice note (or an audio file) in a private chat: transcribed when voice notes are on.
+        app.add_handler(MessageHandler(filters.ChatType.PRIVATE & (filters.VOICE | filters.AUDIO), self.on_voice))
+        # A photo, sticker or video in a private chat: its caption (often empty) is the answer,
         # so the engine asks again for a typed answer instead of the owner hearing nothing.
         app.add_handler(
             MessageHandler(
@@ -534,6 +541,36 @@ class TelegramBot:
             return
         await self.dispatch(update, context, Command("results", text))
 
+    async def on_voice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A voice note: the application layer checks its declared length and size, has it fetched
+        (never more than its size limit), transcribes it and asks the owner to confirm the words."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        media = (message.voice or message.audio) if message is not None else None
+        if media is None or user is None or chat is None:
+            return
+        owner = self.owner(user.id)
+        lang = await self.language(owner, update)
+
+        async def fetch(limit: int) -> bytes:
+            file = await media.get_file()
+            if (declared_size(file.file_size) or 0) > limit:  # what the Bot API says now: nothing is downloaded
+                raise VoiceRejected("too_big")
+            return await _download(context.bot, file, limit, types=AUDIO_TYPES)
+
+        async def fetch_capped(limit: int) -> bytes:
+            return await capped(fetch(limit), errors=(TelegramError, httpx.HTTPError))
+
+        heard = self.journeys.hear(
+            owner,
+            _note(media),
+            fetch_capped,
+            lang=lang,
+            dedup_key=f"tg:{update.update_id}",
+            lang_hint=user.language_code,
+            address={"chat_id": chat.id},
+        )
+        await self.deliver(update, context, owner, heard, typing=True)
+
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
@@ -624,13 +661,23 @@ class TelegramBot:
         if user is None or chat is None:
             return
         owner = self.owner(user.id)
-        items = _Items(
-            context.bot,
-            chat.id,
-            self.journeys.turn(owner, event, dedup_key=f"tg:{update.update_id}", lang_hint=user.language_code, address={"chat_id": chat.id}),
-        )
+        stream = self.journeys.turn(owner, event, dedup_key=f"tg:{update.update_id}", lang_hint=user.language_code, address={"chat_id": chat.id})
+        await self.deliver(update, context, owner, stream)
+
+    async def deliver(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, owner: OwnerKey, stream: AsyncIterator[Outgoing], *, typing: bool = False
+    ) -> None:
+        """Render a turn's items as they come; with `typing`, the chat shows "typing" until the first."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        items = _Items(context.bot, chat.id, stream)
+        items.typing = typing
         to: _Delivery | None = None
         while (item := await items.next()) is not None:
+            if typing:  # only the wait for the first item (a transcription) shows it
+                typing = False
+                items.typing = isinstance(item, Reply) and bool(item.data.get("working"))
             if to is None:
                 to = _Delivery(chat.id, owner, await self.language(owner, update, [item]))
             await self.render(context, to, [item])
@@ -693,7 +740,17 @@ def _is_stale(replies: list[Reply]) -> bool:
     return any(r.type == "info" and (r.data.get("stale") or r.text in stale_texts) for r in replies)
 
 
-async def _download(bot: Any, file: File, limit: int) -> bytes:
+def _note(media: Voice | Audio) -> VoiceNote:
+    """What Telegram declares about a voice note or an audio file."""
+    with warnings.catch_warnings():  # `duration` becomes a timedelta in a later python-telegram-bot
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        duration: Any = media.duration
+    seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration) if duration is not None else None
+    name = getattr(media, "file_name", None) or ""
+    return VoiceNote(name=str(name), mime=media.mime_type, seconds=seconds, size=declared_size(media.file_size))
+
+
+async def _download(bot: Any, file: File, limit: int, *, types: frozenset[str] = DOWNLOAD_TYPES) -> bytes:
     """The file's bytes, streamed from the Bot API and never more than `limit` of them held.
 
     The declared length and type are checked before the body is read (an error page is no file);
@@ -706,7 +763,7 @@ async def _download(bot: Any, file: File, limit: int) -> bytes:
     async with httpx.AsyncClient(timeout=30.0) as client:
         async with client.stream("GET", path) as response:
             length = declared_size(response.headers.get("content-length"))
-            check_response(response.status_code, response.headers.get("content-type"), length, limit, html="failed")
+            check_response(response.status_code, response.headers.get("content-type"), length, limit, html="failed", types=types)
             return await read_limited(response.aiter_bytes(), limit)
 
 

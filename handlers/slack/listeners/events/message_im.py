@@ -1,17 +1,23 @@
-"""Answers typed in the DM (message.im), customers' survey answers shared there as a CSV file, and
-the owner's edits of their own messages (message_changed). Bot messages and other subtypes are ignored."""
+"""Answers typed in the DM (message.im), or said in a voice clip shared there, customers' survey
+answers shared there as a CSV file, and the owner's edits of their own messages (message_changed).
+Bot messages and other subtypes are ignored."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import OwnerKey
 from bot.events import Command, EditedText, Event, Start, Text
 from handlers.kit.intake import MAX_CSV_BYTES, FileRejected
+from handlers.kit.voice import is_audio
 from handlers.slack import render
 from handlers.slack.core import SlackJourneys
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, journeys: SlackJourneys) -> None:
@@ -79,6 +85,9 @@ async def work(
     if await journeys.known_language(owner) is None:
         # A first message without /journey: greet in the user's Slack language and ask the first question.
         event = Start(lang_hint=await journeys.locale(client, owner))
+    elif shared is not None and is_audio(shared := await complete(journeys, client, shared)):
+        await journeys.hear(client, owner, channel, shared, dedup)  # a voice clip: shown back as words to confirm
+        return
     elif shared is not None:
         # customers' survey answers as a CSV file: its text is what /results takes
         try:
@@ -91,6 +100,15 @@ async def work(
     else:
         event = Text(text, message_id=ts)
     await journeys.show(client, owner, channel, journeys.turn(client, owner, event, dedup_key=dedup, address={"channel": channel}))
+
+
+async def complete(journeys: SlackJourneys, client: AsyncWebClient, file: dict[str, Any]) -> dict[str, Any]:
+    """The whole file object (files.info for the short form some events carry); as given when Slack refuses."""
+    try:
+        return await journeys.complete_file(client, file) or file
+    except SlackApiError as exc:
+        log.info("files.info failed: %s", exc.response.get("error"))
+        return file
 
 
 def _shared_file(event: dict[str, Any]) -> dict[str, Any] | None:
