@@ -18,7 +18,9 @@ from bot.vocabulary import SHOW
 from app import delivery
 from app.metrics import Step, step
 from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem, receipt_of
+from app.reading import Reading
 from app.turn import TurnInput, run_turn
+from bot.engine.effects import ReadDescription
 from store.records import DueReminder, JourneyNotFound, JourneySummary, OwnerKey, StoreUnavailable
 from store.repository import DUPLICATE, Store
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:  # reports, writers and pydantic load with the first summary, 
     from app.reports import Reports
     from app.team import Team
     from bot.journey import JourneyView
+    from bot.llm_reader import DescriptionReader
     from bot.report import Report
     from bot.writer import SummaryWriter
     from store.stats import SummaryStats
@@ -56,6 +59,7 @@ class Journeys:
         *,
         writer_env: Mapping[str, str] | None = None,
         public_url: str | None = None,
+        reader: "DescriptionReader | None" = None,
     ) -> None:
         self.store = store
         self.today = today
@@ -63,6 +67,7 @@ class Journeys:
         self._writer = writer
         self.public_url = public_url  # where customers reach the survey page (JOURNEYBOT_PUBLIC_URL)
         self._writer_env = writer_env or {}  # the writer is built with the first summary, not at start-up
+        self.reading = Reading(self._writer_env, reader)  # the model that reads a stage told in own words
         self._reports: Reports | None = None
         self._team: Team | None = None
         self._shown = delivery.Shown()
@@ -135,7 +140,20 @@ class Journeys:
         Replies of type summary/export are requests: `turn` (or `expand`) turns them into a report and files.
         Each call is counted (journeybot_updates_total by outcome, journeybot_step_seconds) once metrics exist."""
         with step(self._metrics, owner.channel) as current:
-            return self._handle(current, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
+            replies, asked = self._handle(current, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
+            if asked is not None:
+                replies += self._read(current, owner, asked, replies, lang_hint=lang_hint, address=address)
+            return replies
+
+    def _read(
+        self, current: Step, owner: OwnerKey, asked: ReadDescription, before: list[Reply], *, lang_hint: str | None, address: dict[str, Any] | None
+    ) -> list[Reply]:
+        """The reading the last turn asked for (the model, outside any transaction) given to the engine
+        as its own turn. Replies of the asking turn queued again with it are left out: already handed out."""
+        read = self.reading.read(asked, self.flow)
+        more, _ = self._handle(current, owner, read, lang_hint=lang_hint, address=address)
+        seen = {r.receipt for r in before if r.receipt is not None}
+        return [r for r in more if r.receipt is None or r.receipt not in seen]
 
     def _handle(
         self,
@@ -147,8 +165,9 @@ class Journeys:
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
         reshow: bool = True,
-    ) -> list[Reply]:
-        given = TurnInput(event=event, lang_hint=lang_hint, flow=self.flow)
+    ) -> tuple[list[Reply], ReadDescription | None]:
+        """The turn's replies, and the reading it asked for (to make after its commit), if any."""
+        given = TurnInput(event=event, lang_hint=lang_hint, flow=self.flow, reads=self.reading.on)
         try:
             if address is None:
                 result = self.store.turn(owner, dedup_key, lambda tx: run_turn(tx, given))
@@ -167,17 +186,17 @@ class Journeys:
                     self.flush_delivered()
                     held = self.store.take_outbox(owner, delivery.FAST_LEASE)
                     if held or not reshow:
-                        return [delivery.from_row(r) for r in held]
+                        return [delivery.from_row(r) for r in held], None
                     return self._handle(current, owner, Command(SHOW), lang_hint=lang_hint, address=address)
         except StoreUnavailable as exc:
             current.outcome = "store_down"
             log.warning("store unavailable for %s event: %s", owner.channel, exc)
             lang = prompts.normalise_language(lang_hint)
-            return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang, data={"store_down": True})]
+            return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang, data={"store_down": True})], None
         if result is DUPLICATE:
             current.outcome = "duplicate"
-            return []
-        return list(result)  # type: ignore[arg-type]
+            return [], None
+        return list(result), (given.asked[-1] if given.asked else None)  # type: ignore[arg-type]
 
     async def ahandle(
         self,
@@ -203,8 +222,25 @@ class Journeys:
     ) -> AsyncIterator[Outgoing]:
         """One event, as neutral outgoing items in the order to show them; summaries and exports
         expanded. With an `address`, the last item made from each queued reply carries its receipt:
-        pass it to `delivered` once shown."""
-        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow):
+        pass it to `delivered` once shown. A stage told in own words that a model reads: what the turn
+        says ("Reading your description…") comes first, the reading's question once the model answered."""
+
+        def first() -> tuple[list[Reply], ReadDescription | None]:
+            with step(self._metrics, owner.channel) as current:
+                return self._handle(current, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
+
+        replies, asked = await asyncio.to_thread(first)
+        for item in replies:
+            async for out in self.expand(owner, item):
+                yield out
+        if asked is None:
+            return
+
+        def then() -> list[Reply]:
+            with step(None, owner.channel) as current:  # the reading belongs to the update counted above
+                return self._read(current, owner, asked, replies, lang_hint=lang_hint, address=address)
+
+        for item in await asyncio.to_thread(then):
             async for out in self.expand(owner, item):
                 yield out
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import prompts
 from bot.engine import living  # noqa: F401  (registers the living-journey commands)
+from bot.engine.describe import on_read
 from bot.engine.commands import answer_of, ask_language, dispatch, start, status_command, step_label
 from bot.engine.effects import NewJourney
 from bot.engine.questions import OPEN_QUESTIONS, answer, show_question
 from bot.engine.state import Outcome
 from bot.engine.turn import Turn
-from bot.events import Choice, Command, EditedText, Event, Start, Text, parse_input, same_step
+from bot.events import Choice, Command, DescriptionRead, EditedText, Event, Start, Text, parse_input, same_step
 
 
 def run(turn: Turn, event: Event) -> Outcome:
@@ -35,6 +36,8 @@ def run(turn: Turn, event: Event) -> Outcome:
         on_choice(turn, event)
     elif isinstance(event, EditedText):
         on_edited(turn, event)
+    elif isinstance(event, DescriptionRead):
+        on_read(turn, event)
     else:
         on_text(turn, event.text)
     remember(turn, event, asked.key if asked else None)
