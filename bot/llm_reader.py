@@ -92,19 +92,21 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 
 def reader_from_env(env: Mapping[str, str]) -> "DescriptionReader | None":
     """The reader when a model is configured as for the summary writer (OPENAI_API_KEY or
-    OPENAI_BASE_URL, OPENAI_MODEL, JOURNEYBOT_LLM not off); its wait is the writer's
-    JOURNEYBOT_LLM_TIMEOUT per attempt, at most `MAX_WAIT` seconds."""
+    OPENAI_BASE_URL, OPENAI_MODEL, JOURNEYBOT_LLM not off); it waits as the writer does
+    (JOURNEYBOT_LLM_TIMEOUT per attempt, JOURNEYBOT_LLM_TOTAL in all), but at most `MAX_WAIT` seconds."""
     if env.get("JOURNEYBOT_LLM", "").strip().lower() in OFF_WORDS:
         return None
     api_key = (env.get("OPENAI_API_KEY") or "").strip()
     base_url = (env.get("OPENAI_BASE_URL") or "").strip()
     if not api_key and not base_url:
         return None
+    total = min(_seconds(env, "JOURNEYBOT_LLM_TOTAL", MAX_WAIT), MAX_WAIT)
     return DescriptionReader(
         model=(env.get("OPENAI_MODEL") or "").strip() or DEFAULT_MODEL,
         api_key=api_key or "no-key",  # a local server needs none, the client wants one
         base_url=base_url or None,
-        timeout=min(_seconds(env, "JOURNEYBOT_LLM_TIMEOUT", DEFAULT_TIMEOUT), MAX_WAIT),
+        timeout=min(_seconds(env, "JOURNEYBOT_LLM_TIMEOUT", DEFAULT_TIMEOUT), total),
+        total=total,
     )
 
 

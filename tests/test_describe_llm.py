@@ -332,4 +332,6 @@ def test_the_reader_is_configured_like_the_summary_writer_and_waits_at_most_twen
     assert reader_from_env({"OPENAI_API_KEY": "sk-x", "JOURNEYBOT_LLM": "off"}) is None
     reader = reader_from_env({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_MODEL": "m", "JOURNEYBOT_LLM_TIMEOUT": "90"})
     assert isinstance(reader, DescriptionReader) and reader.model == "m" and reader.timeout == 20.0 and reader.total == 20.0
-    assert "sk-" not in repr(reader_from_env({"OPENAI_API_KEY": "sk-secret"}))
+    short = reader_from_env({"OPENAI_API_KEY": "sk-secret", "JOURNEYBOT_LLM_TIMEOUT": "5", "JOURNEYBOT_LLM_TOTAL": "8"})
+    assert short is not None and (short.timeout, short.total) == (5.0, 8.0)
+    assert "sk-" not in repr(short)
