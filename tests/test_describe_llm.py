@@ -335,3 +335,18 @@ def test_the_reader_is_configured_like_the_summary_writer_and_waits_at_most_twen
     short = reader_from_env({"OPENAI_API_KEY": "sk-secret", "JOURNEYBOT_LLM_TIMEOUT": "5", "JOURNEYBOT_LLM_TOTAL": "8"})
     assert short is not None and (short.timeout, short.total) == (5.0, 8.0)
     assert "sk-" not in repr(short)
+
+
+def test_feelings_read_for_the_last_unrated_stage_draw_the_map_and_can_be_edited(no_network: None) -> None:
+    ctx = Context(reads_descriptions=True)
+    state = handle(State(), Start(lang_hint="en"), ctx).state
+    for line in [*HEAD, "Discover", "owner"]:
+        state = handle(state, parse_input(line), ctx).state
+    asked = handle(state, Text(EN_TEXT), ctx)
+    steps = tuple(ReadStep(tp["name"], tp["channel"], tp["feeling"]) for tp in EN_READ["touchpoints"])
+    shown = handle(asked.state, DescriptionRead(step="stage.discover.touchpoints", touchpoints=steps), ctx)
+    kept = handle(shown.state, Text("keep"), ctx)
+    assert [r.type for r in kept.replies][:1] == ["map"], "every stage has its feelings now: the map comes first"
+    assert kept.state.cursor == "journey.evidence"
+    listed = handle(kept.state, parse_input("/edit"), ctx).replies[0].text
+    assert re.search(r"Feeling at Finds us on Instagram: 5\S* .*\(guessed\)", listed), "the owner can correct what was read"
