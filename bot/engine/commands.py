@@ -194,7 +194,7 @@ def owner_answered(turn: Turn, *, guessed: bool = False) -> list[Step]:
 
 def pick(turn: Turn, answered: list[Step], target: str) -> Step | None:
     """The question `/edit` names: its number in the list, its step key or the key's `step_token`."""
-    if target.isdigit():
+    if target.isdecimal() and target.isascii():
         n = int(target)
         return answered[n - 1] if 1 <= n <= len(answered) else None
     # by key, any answer of the journey, also one filled for the owner (one stage's evidence, a
