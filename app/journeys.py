@@ -68,6 +68,7 @@ class Journeys:
         self.public_url = public_url  # where customers reach the survey page (JOURNEYBOT_PUBLIC_URL)
         self._writer_env = writer_env or {}  # the writer is built with the first summary, not at start-up
         self.reading = Reading(self._writer_env, reader)  # the model that reads a stage told in own words
+        self._asked: dict[OwnerKey, tuple[ReadDescription, list[Reply]]] = {}  # readings `turn` makes after showing a turn
         self._reports: Reports | None = None
         self._team: Team | None = None
         self._shown = delivery.Shown()
@@ -130,6 +131,7 @@ class Journeys:
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
         reshow: bool = True,
+        read_now: bool = True,
     ) -> list[Reply]:
         """The engine's replies to one event, after it was committed.
 
@@ -138,11 +140,15 @@ class Journeys:
         receipts, and a re-delivered event shows what the owner has not seen, or else (with
         `reshow`: the platform re-delivers only after a failure) the current question.
         Replies of type summary/export are requests: `turn` (or `expand`) turns them into a report and files.
-        Each call is counted (journeybot_updates_total by outcome, journeybot_step_seconds) once metrics exist."""
+        Each call is counted (journeybot_updates_total by outcome, journeybot_step_seconds) once metrics exist.
+        A stage told in own words that a model reads (app/reading.py) is read here and its replies follow,
+        unless `read_now` is False: then `turn` reads it after showing these replies."""
         with step(self._metrics, owner.channel) as current:
             replies, asked = self._handle(current, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
-            if asked is not None:
+            if asked is not None and read_now:
                 replies += self._read(current, owner, asked, replies, lang_hint=lang_hint, address=address)
+            elif asked is not None:
+                self._asked[owner] = (asked, replies)
             return replies
 
     def _read(
@@ -207,8 +213,9 @@ class Journeys:
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
         reshow: bool = True,
+        read_now: bool = True,
     ) -> list[Reply]:
-        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
+        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow, read_now=read_now)
 
     async def turn(
         self,
@@ -224,21 +231,18 @@ class Journeys:
         expanded. With an `address`, the last item made from each queued reply carries its receipt:
         pass it to `delivered` once shown. A stage told in own words that a model reads: what the turn
         says ("Reading your description…") comes first, the reading's question once the model answered."""
-
-        def first() -> tuple[list[Reply], ReadDescription | None]:
-            with step(self._metrics, owner.channel) as current:
-                return self._handle(current, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
-
-        replies, asked = await asyncio.to_thread(first)
-        for item in replies:
+        self._asked.pop(owner, None)
+        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow, read_now=False):
             async for out in self.expand(owner, item):
                 yield out
-        if asked is None:
+        waiting = self._asked.pop(owner, None)  # the adapters run one turn of an owner at a time
+        if waiting is None:
             return
 
         def then() -> list[Reply]:
+            asked, before = waiting
             with step(None, owner.channel) as current:  # the reading belongs to the update counted above
-                return self._read(current, owner, asked, replies, lang_hint=lang_hint, address=address)
+                return self._read(current, owner, asked, before, lang_hint=lang_hint, address=address)
 
         for item in await asyncio.to_thread(then):
             async for out in self.expand(owner, item):
