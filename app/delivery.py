@@ -135,13 +135,14 @@ def step(tx: TurnTx, given: TurnInput, shown: tuple[dict[int, str | None], set[i
     """The turn, unless the event re-sends the last answer before its acknowledgement was seen.
     What was shown since the last write is marked first, in the same transaction."""
     tx.mark_shown(*shown)
+    given.asked.clear()
     if is_resend(tx.last_outbox_turn(), given.event):
         held = tx.take_outbox(FAST_LEASE, only_due=False)
         if held:
             return Prepared([from_row(r) for r in held], queued=True)
         lang = tx.loaded.lang or prompts.DEFAULT_LANGUAGE
         note = Reply(type="info", text=prompts.say(lang, "messages", "resent"), lang=lang)
-        current = run_turn(tx, TurnInput(event=Command(SHOW), lang_hint=given.lang_hint, flow=given.flow))
+        current = run_turn(tx, TurnInput(event=Command(SHOW), lang_hint=given.lang_hint, flow=given.flow, reads=given.reads))
         return Prepared([note, *current])
     return Prepared(run_turn(tx, given), answered=tx.answered)
 

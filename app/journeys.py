@@ -18,8 +18,10 @@ from bot.vocabulary import SHOW
 from app import delivery
 from app.metrics import Step, step
 from app.outgoing import FileItem, ImageItem, Outgoing, ReportItem, receipt_of
+from app.reading import Reading
 from app.turn import TurnInput, run_turn
 from app.voice import Voice, VoiceNote, VoiceRejected, message as voice_message
+from bot.engine.effects import ReadDescription
 from store.records import DueReminder, JourneyNotFound, JourneySummary, OwnerKey, StoreUnavailable
 from store.repository import DUPLICATE, Store
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:  # reports, writers and pydantic load with the first summary, 
     from app.reports import Reports
     from app.team import Team
     from bot.journey import JourneyView
+    from bot.llm_reader import DescriptionReader
     from bot.report import Report
     from bot.writer import SummaryWriter
     from store.stats import SummaryStats
@@ -58,6 +61,7 @@ class Journeys:
         writer_env: Mapping[str, str] | None = None,
         public_url: str | None = None,
         voice: Voice | None = None,
+        reader: "DescriptionReader | None" = None,
     ) -> None:
         self.store = store
         self.today = today
@@ -66,6 +70,8 @@ class Journeys:
         self.public_url = public_url  # where customers reach the survey page (JOURNEYBOT_PUBLIC_URL)
         self.voice = voice  # transcribes voice notes (OPENAI_TRANSCRIBE_MODEL); None: voice notes are off
         self._writer_env = writer_env or {}  # the writer is built with the first summary, not at start-up
+        self.reading = Reading(self._writer_env, reader)  # the model that reads a stage told in own words
+        self._asked: dict[OwnerKey, tuple[ReadDescription, list[Reply]]] = {}  # readings `turn` makes after showing a turn
         self._reports: Reports | None = None
         self._team: Team | None = None
         self._shown = delivery.Shown()
@@ -128,6 +134,7 @@ class Journeys:
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
         reshow: bool = True,
+        read_now: bool = True,
     ) -> list[Reply]:
         """The engine's replies to one event, after it was committed.
 
@@ -136,9 +143,26 @@ class Journeys:
         receipts, and a re-delivered event shows what the owner has not seen, or else (with
         `reshow`: the platform re-delivers only after a failure) the current question.
         Replies of type summary/export are requests: `turn` (or `expand`) turns them into a report and files.
-        Each call is counted (journeybot_updates_total by outcome, journeybot_step_seconds) once metrics exist."""
+        Each call is counted (journeybot_updates_total by outcome, journeybot_step_seconds) once metrics exist.
+        A stage told in own words that a model reads (app/reading.py) is read here and its replies follow,
+        unless `read_now` is False: then `turn` reads it after showing these replies."""
         with step(self._metrics, owner.channel) as current:
-            return self._handle(current, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
+            replies, asked = self._handle(current, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
+            if asked is not None and read_now:
+                replies += self._read(current, owner, asked, replies, lang_hint=lang_hint, address=address)
+            elif asked is not None:
+                self._asked[owner] = (asked, replies)
+            return replies
+
+    def _read(
+        self, current: Step, owner: OwnerKey, asked: ReadDescription, before: list[Reply], *, lang_hint: str | None, address: dict[str, Any] | None
+    ) -> list[Reply]:
+        """The reading the last turn asked for (the model, outside any transaction) given to the engine
+        as its own turn. Replies of the asking turn queued again with it are left out: already handed out."""
+        read = self.reading.read(asked, self.flow)
+        more, _ = self._handle(current, owner, read, lang_hint=lang_hint, address=address)
+        seen = {r.receipt for r in before if r.receipt is not None}
+        return [r for r in more if r.receipt is None or r.receipt not in seen]
 
     def _handle(
         self,
@@ -150,8 +174,9 @@ class Journeys:
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
         reshow: bool = True,
-    ) -> list[Reply]:
-        given = TurnInput(event=event, lang_hint=lang_hint, flow=self.flow)
+    ) -> tuple[list[Reply], ReadDescription | None]:
+        """The turn's replies, and the reading it asked for (to make after its commit), if any."""
+        given = TurnInput(event=event, lang_hint=lang_hint, flow=self.flow, reads=self.reading.on)
         try:
             if address is None:
                 result = self.store.turn(owner, dedup_key, lambda tx: run_turn(tx, given))
@@ -170,17 +195,17 @@ class Journeys:
                     self.flush_delivered()
                     held = self.store.take_outbox(owner, delivery.FAST_LEASE)
                     if held or not reshow:
-                        return [delivery.from_row(r) for r in held]
+                        return [delivery.from_row(r) for r in held], None
                     return self._handle(current, owner, Command(SHOW), lang_hint=lang_hint, address=address)
         except StoreUnavailable as exc:
             current.outcome = "store_down"
             log.warning("store unavailable for %s event: %s", owner.channel, exc)
             lang = prompts.normalise_language(lang_hint)
-            return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang, data={"store_down": True})]
+            return [Reply(type="error", text=prompts.say(lang, "messages", "errors.store_down"), lang=lang, data={"store_down": True})], None
         if result is DUPLICATE:
             current.outcome = "duplicate"
-            return []
-        return list(result)  # type: ignore[arg-type]
+            return [], None
+        return list(result), (given.asked[-1] if given.asked else None)  # type: ignore[arg-type]
 
     async def ahandle(
         self,
@@ -191,8 +216,9 @@ class Journeys:
         lang_hint: str | None = None,
         address: dict[str, Any] | None = None,
         reshow: bool = True,
+        read_now: bool = True,
     ) -> list[Reply]:
-        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow)
+        return await asyncio.to_thread(self.handle, owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow, read_now=read_now)
 
     async def turn(
         self,
@@ -206,8 +232,22 @@ class Journeys:
     ) -> AsyncIterator[Outgoing]:
         """One event, as neutral outgoing items in the order to show them; summaries and exports
         expanded. With an `address`, the last item made from each queued reply carries its receipt:
-        pass it to `delivered` once shown."""
-        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow):
+        pass it to `delivered` once shown. A stage told in own words that a model reads: what the turn
+        says ("Reading your description…") comes first, the reading's question once the model answered."""
+        self._asked.pop(owner, None)
+        for item in await self.ahandle(owner, event, dedup_key=dedup_key, lang_hint=lang_hint, address=address, reshow=reshow, read_now=False):
+            async for out in self.expand(owner, item):
+                yield out
+        waiting = self._asked.pop(owner, None)  # the adapters run one turn of an owner at a time
+        if waiting is None:
+            return
+
+        def then() -> list[Reply]:
+            asked, before = waiting
+            with step(None, owner.channel) as current:  # the reading belongs to the update counted above
+                return self._read(current, owner, asked, before, lang_hint=lang_hint, address=address)
+
+        for item in await asyncio.to_thread(then):
             async for out in self.expand(owner, item):
                 yield out
 

@@ -5,7 +5,7 @@ conflict, so nothing here has side effects outside the transaction object.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot import engine
@@ -16,6 +16,7 @@ from bot.engine.effects import (
     JourneyCompleted,
     NewJourney,
     OpenJourney,
+    ReadDescription,
     SaveVersion,
     SetTodoStatus,
 )
@@ -34,6 +35,10 @@ class TurnInput:
     event: Event
     lang_hint: str | None
     flow: Flow
+    reads: bool = False  # a model reads a stage told in own words (app/reading.py)
+    # the readings the stored turn asks for, to make after its commit (the turn may run twice: the
+    # last run's list is the one that was stored)
+    asked: list[ReadDescription] = field(default_factory=list)
 
 
 def state_of(loaded: Loaded, journey: JourneyRecord | None) -> engine.State:
@@ -70,10 +75,11 @@ def context(tx: TurnTx, state: engine.State, event: Event, given: TurnInput) -> 
     journeys = [engine.JourneyRef(id=j.id, title=j.title, answered=j.answered, total=j.total) for j in tx.journeys()] if "journeys" in wanted else []
     todos = [TodoRef(id=t.id, kind=t.kind, title=t.title, status=t.status) for t in tx.todos(state.journey_id)] if "todos" in wanted else []
     imports = frozenset(tx.survey_imports(state.journey_id)) if "imports" in wanted and state.journey_id is not None else frozenset()
-    return engine.Context(flow=given.flow, lang_hint=given.lang_hint, journeys=journeys, todos=todos, imports=imports)
+    return engine.Context(flow=given.flow, lang_hint=given.lang_hint, journeys=journeys, todos=todos, imports=imports, reads_descriptions=given.reads)
 
 
 def run_turn(tx: TurnTx, given: TurnInput) -> list[Reply]:
+    given.asked.clear()
     journey = tx.loaded.journey
     state = state_of(tx.loaded, journey)
     outcome = engine.handle(state, given.event, context(tx, state, given.event, given))
@@ -123,6 +129,7 @@ def run_turn(tx: TurnTx, given: TurnInput) -> list[Reply]:
     if journey_id is not None:
         _apply(tx, journey_id, effects, state.answers)
     tx.set_conversation(ConversationWrite(lang=state.lang, state=state.conversation_fields(), journey_id=journey_id))
+    given.asked.extend(e for e in effects if isinstance(e, ReadDescription))
     return replies
 
 

@@ -64,7 +64,28 @@ class Command:
     arg: str = ""
 
 
-Event = Union[Start, Text, EditedText, Heard, Choice, Command]
+@dataclass(frozen=True)
+class ReadStep:
+    """One touchpoint a model read in a stage told in the owner's own words, with what the owner's
+    words say about it (None where they say nothing)."""
+
+    name: str
+    channel: str | None = None  # an option id of touchpoint.channel
+    feeling: int | None = None  # 1..5
+    pain: str | None = None
+
+
+@dataclass(frozen=True)
+class DescriptionRead:
+    """The application layer's answer to the engine's `ReadDescription`: the touchpoints the model
+    read for `step`, or `failed` (no model reply, or nothing usable): the offline reading stands."""
+
+    step: str
+    touchpoints: tuple[ReadStep, ...] = ()
+    failed: bool = False
+
+
+Event = Union[Start, Text, EditedText, Heard, Choice, Command, DescriptionRead]
 
 
 def step_token(key: str) -> str:

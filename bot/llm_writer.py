@@ -525,12 +525,12 @@ class LLMWriter:
             return reply.content
         except openai.APIStatusError as exc:
             status = _status(exc)
-            if exc.status_code in (400, 422, 500) and _names_format(exc):
+            if exc.status_code in (400, 422, 500) and names_format(exc):
                 raise FormatRejected(mode) from exc
             raise
         except openai.APIError as exc:
             status = _status(exc)
-            if _names_format(exc):
+            if names_format(exc):
                 raise FormatRejected(mode) from exc
             raise
         except AttemptTimeout:
@@ -614,7 +614,7 @@ def _message(exc: BaseException) -> str:
     return " ".join(parts)
 
 
-def _names_format(exc: BaseException) -> bool:
+def names_format(exc: BaseException) -> bool:
     """Does this error say the server does not take the response format we asked for?"""
     text = _message(exc).lower()
     return any(word in text for word in _FORMAT_WORDS)

@@ -180,21 +180,21 @@ def go_back(turn: Turn, here: Step | None, to: Step) -> None:
 def owner_answered(turn: Turn, *, guessed: bool = False) -> list[Step]:
     """The questions of the journey the owner answered, in the order of the plan. Answers filled for the
     owner by another answer are not questions; with `guessed`, inferred ones (a channel read from a
-    touchpoint's name) are included, so the owner can correct them."""
+    touchpoint's name, or read by a model from a stage told in own words) are included, so the owner can correct them."""
     found = []
     for step in turn.plan():
         entry = turn.state.answers.get(step.key)
         per_stage_evidence = guessed and step.id == "stage.evidence"
         if entry is None or (not step.template.asked and not per_stage_evidence) or step.key.startswith("meta."):
             continue
-        if not entry.get("by") or (guessed and (entry.get("by") == "inferred" or step.id == "stage.evidence")):
+        if not entry.get("by") or (guessed and (entry.get("by") in ("inferred", "described") or step.id == "stage.evidence")):
             found.append(step)  # one stage's evidence, given once for all stages, can be changed on its own
     return found
 
 
 def pick(turn: Turn, answered: list[Step], target: str) -> Step | None:
     """The question `/edit` names: its number in the list, its step key or the key's `step_token`."""
-    if target.isdigit():
+    if target.isdecimal() and target.isascii():
         n = int(target)
         return answered[n - 1] if 1 <= n <= len(answered) else None
     # by key, any answer of the journey, also one filled for the owner (one stage's evidence, a

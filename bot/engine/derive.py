@@ -103,6 +103,18 @@ def after_ratings(answers: Mapping[str, Any], slug: str, scores: Mapping[int, in
                 yield key, None, "skipped"
 
 
+def after_described(answers: Mapping[str, Any], slug: str) -> Iterator[Fill]:
+    """A stage whose description gave every touchpoint a feeling: as after its ratings, nothing to ask
+    about what goes wrong when none is below 3 (pains read from the description stay)."""
+    scores = _scores(answers, slug)
+    count = len(_touchpoints(answers, slug))
+    if count and len(scores) == count and min(scores.values()) >= PAINLESS:
+        for n in range(1, count + 1):
+            key = touchpoint_key(slug, n, "touchpoint.pain")
+            if key not in answers:
+                yield key, None, "skipped"
+
+
 def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.casefold()) if len(w) > 2}
 

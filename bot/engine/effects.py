@@ -52,4 +52,15 @@ class AddSurveyAnswers:
     key: str | None = None  # what identifies the import (bot.survey.import_key): stored with it, so it is taken once
 
 
-Effect = Union[NewJourney, OpenJourney, ForgetOwner, JourneyCompleted, SaveVersion, SetTodoStatus, AddSurveyAnswers]
+@dataclass(frozen=True)
+class ReadDescription:
+    """A stage told in the owner's own words waits for a model to read it (the context says one is
+    configured): after the turn is stored, read `text` and send the engine a `DescriptionRead` for `step`."""
+
+    step: str
+    stage: str  # the stage's name, as the owner gave it
+    text: str
+    lang: str
+
+
+Effect = Union[NewJourney, OpenJourney, ForgetOwner, JourneyCompleted, SaveVersion, SetTodoStatus, AddSurveyAnswers, ReadDescription]

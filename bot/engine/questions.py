@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 
 from bot import texts
 from bot.engine.answers import Unsure, hold, is_vague, parse, settled
-from bot.engine.effects import JourneyCompleted, SaveVersion
+from bot.engine.effects import JourneyCompleted, ReadDescription, SaveVersion
 from bot.engine.turn import Turn
 from bot.engine.derive import DESCRIBED, read_description
 from bot.engine.progress import count
@@ -185,6 +185,11 @@ def answer(turn: Turn, step: Step, raw: str, *, is_choice: bool) -> None:
         if names:  # shown first (engine/describe.py); the next typed answer is taken as the list it is
             state.followup = step.key
             state.pending, state.confirm = DESCRIBED, {"step": step.key, "raw": raw, "value": names}
+            if turn.ctx.reads_descriptions:  # a model reads it first; its DescriptionRead shows the reading
+                state.confirm["reading"] = True
+                turn.effect(ReadDescription(step=step.key, stage=step.stage_name, text=raw, lang=turn.lang))
+                turn.say("info", turn.msg("described.reading"))
+                return
             show_question(turn)
             return
     if step.id == "stage.team" and not is_choice and stage_teams(turn, step, raw):

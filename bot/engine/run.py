@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import prompts
 from bot.engine import living  # noqa: F401  (registers the living-journey commands)
+from bot.engine.describe import on_read
 from bot.engine.commands import answer_of, ask_language, dispatch, start, status_command, step_label
 from bot.engine.effects import NewJourney
 from bot.engine.questions import OPEN_QUESTIONS, answer, show_question
@@ -10,7 +11,7 @@ from bot.engine.state import Outcome
 from bot.engine.turn import Turn
 from bot.engine.heard import HEARD, KEEPS_HEARD, forget_stale, on_heard, restore
 from bot.engine.typed import on_text
-from bot.events import Choice, Command, EditedText, Event, Heard, Start, Text, parse_input, same_step
+from bot.events import Choice, Command, DescriptionRead, EditedText, Event, Heard, Start, Text, parse_input, same_step
 
 
 def run(turn: Turn, event: Event) -> Outcome:
@@ -41,6 +42,8 @@ def run(turn: Turn, event: Event) -> Outcome:
         on_edited(turn, event)
     elif isinstance(event, Heard):
         on_heard(turn, event.text)
+    elif isinstance(event, DescriptionRead):
+        on_read(turn, event)
     else:
         on_text(turn, event.text)
     forget_stale(turn)

@@ -73,6 +73,7 @@ class Context:
     journeys: Sequence[JourneyRef] = ()
     todos: Sequence[TodoRef] = ()
     imports: frozenset[str] = frozenset()  # keys of the survey imports already stored for the journey
+    reads_descriptions: bool = False  # a model reads a stage told in own words (effect ReadDescription)
 
 
 @dataclass
