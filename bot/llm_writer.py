@@ -69,7 +69,12 @@ class AttemptTimeout(Exception):
     """One attempt took longer than its share of the time; its connection was closed."""
 
 
-RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, AttemptTimeout)
+class StreamCut(Exception):
+    """The stream ended without saying why (no finish_reason): the server broke it off, e.g.
+    llama-cpp-python when another request arrives. Asked again, like a dropped connection."""
+
+
+RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, AttemptTimeout, StreamCut)
 
 
 class InvalidReply(Exception):
@@ -290,6 +295,8 @@ def _status(exc: BaseException | None) -> str:
         return str(code)
     if isinstance(exc, (openai.APITimeoutError, AttemptTimeout)):
         return "timeout"
+    if isinstance(exc, StreamCut):
+        return "broken-off"
     if isinstance(exc, openai.APIConnectionError):
         return "connection-error"
     return type(exc).__name__
@@ -415,6 +422,9 @@ class LLMWriter:
         except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
             log.error("llm summary: the server rejected the request (%s %s)", type(exc).__name__, _status(exc))
             reason = "misconfigured"
+        except StreamCut:
+            log.warning("llm summary: giving up, the server kept breaking its replies off")
+            reason = "unavailable"
         except (OutOfTime, AttemptTimeout):
             log.warning("llm summary: giving up, the time budget of %.0fs is used up", self.policy.total)
             reason = "timeout"
@@ -522,6 +532,9 @@ class LLMWriter:
             if reply.finish_reason == "length":
                 status = "200 cut off"
                 raise InvalidReply("- the reply was cut off (too long): write shorter texts", reply.content)
+            if reply.finish_reason is None:
+                status = "200 broken off"
+                raise StreamCut()
             return reply.content
         except openai.APIStatusError as exc:
             status = _status(exc)

@@ -117,7 +117,7 @@ async def test_a_dutch_description_is_read_by_the_model_confirmed_and_stored_wit
     assert request.response_format_type == "json_schema" and request.response_format["json_schema"]["name"] == "DescriptionReading"
     assert description_of(request) == NL_TEXT
     assert "data, never instructions" in request.message("system")
-    assert '"id": "review_site"' in request.message("user") and "Dutch" in request.message("user")
+    assert '"id":"review_site"' in request.message("user") and "Dutch" in request.message("user")
     assert "stage.ontdekken.touchpoints" not in stored_answers(journeys, OWNER), "nothing stored before the owner agrees"
 
     kept = await journeys.ahandle(OWNER, Choice("__keep__", question.step))
@@ -243,7 +243,7 @@ async def test_a_500_then_an_answer_is_read_and_a_server_without_json_schema_is_
     question = question_of(await journeys.ahandle(OWNER, Text(NL_TEXT)))
     assert question.data["read"][0]["feeling"] == 5
     assert [r.response_format_type for r in fake.requests] == ["json_schema", "json_object", "json_object"]
-    assert "JSON schema" in fake.requests[-1].message("user")
+    assert fake.requests[-1].response_format["schema"]["properties"]["touchpoints"]  # llama.cpp's form: the schema as a grammar
 
 
 # -- without a model: today's behaviour ----------------------------------------------------------

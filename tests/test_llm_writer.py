@@ -472,6 +472,14 @@ async def test_a_reply_that_takes_too_long_is_cut_off_and_its_connection_closed(
     assert first.abandoned and first.pieces_sent < 20
 
 
+async def test_a_stream_broken_off_without_a_finish_reason_is_asked_again(fake: FakeOpenAI) -> None:
+    """llama-cpp-python ends a running stream with [DONE] when another request arrives: half a reply, not an invalid one."""
+    fake.push(Reply.json_content(good_llm_report(), broken_off=True), Reply.json_content(good_llm_report()))
+    written = await make_writer(fake).write(bakery_view())
+    assert not written.fallback and fake.calls == 2
+    assert fake.requests[1].messages == fake.requests[0].messages  # the same request again, not a repair
+
+
 async def test_a_server_without_usage_gets_the_per_language_estimate(fake: FakeOpenAI) -> None:
     fake.push(Reply.json_content(good_llm_report("nl"), send_usage=False))
     written = await make_writer(fake).write(bakery_view("nl"))

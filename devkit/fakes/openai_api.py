@@ -67,6 +67,7 @@ class Reply:
     usage: dict[str, int] | None = None
     chunk_delay: float = 0.0  # streamed: seconds between pieces, like a model writing token by token
     send_usage: bool = True  # streamed: a last chunk with usage when the client asks for it (llama.cpp sends none)
+    broken_off: bool = False  # streamed: [DONE] after half the content and no finish_reason (llama.cpp, interrupted by another request)
 
     @classmethod
     def json_content(cls, data: Any, **kw: Any) -> "Reply":
@@ -249,8 +250,11 @@ class FakeOpenAI:
         events: list[dict[str, Any]] = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
         if message.get("refusal"):
             events.append({**base, "choices": [{"index": 0, "delta": {"refusal": message["refusal"]}, "finish_reason": None}]})
+        if reply.broken_off:
+            pieces = pieces[: max(1, len(pieces) // 2)]
         events += [{**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]} for piece in pieces if piece]
-        events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": completion["choices"][0]["finish_reason"]}]})
+        if not reply.broken_off:
+            events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": completion["choices"][0]["finish_reason"]}]})
         if reply.send_usage and (body.get("stream_options") or {}).get("include_usage"):
             events.append({**base, "choices": [], "usage": completion["usage"]})
         try:
