@@ -1,0 +1,345 @@
+"""The LLM writer against a real model: SmolLM2-135M-Instruct served by llama_cpp.server on loopback
+(`make test-llm`; never part of `make test`). What is checked is the protocol, not the prose: the
+summary is the model's (`llm:<model>`) or an announced fallback to the coach; the stored rows carry
+the calls and the server's `usage`; an unchanged re-export asks the model nothing; every request fits
+the context window. The figures go to bench/results/llm-local.md."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select
+
+import prompts
+from bot.export import inline
+from bot.llm_writer import LLMReport
+from devkit.scripts import B2B_EN, BAKERY_NL
+from store.models import Summary
+from tests.jsonl_chat import JsonlChat
+from tests_llm.local_server import MODEL_ALIAS, N_CTX, CountingProxy, Exchange, LlamaServer, post_json
+from tests_llm.prompt_size import count_messages, measure
+from tests_llm.results import Figures, Journey, Probe
+
+pytestmark = pytest.mark.timeout(4 * 3600)
+
+ROOT = Path(__file__).resolve().parents[1]
+WRITER = f"llm:{MODEL_ALIAS}"
+PER_ATTEMPT = int(os.environ.get("JOURNEYBOT_TEST_LLM_TIMEOUT", "900"))  # seconds: a CPU writes a few tokens a second on a big model
+PER_SUMMARY = int(os.environ.get("JOURNEYBOT_TEST_LLM_TOTAL", "2400"))
+SCRIPTS = {"nl": ("Bakkerij De Korenschoof", BAKERY_NL), "en": ("Northwind IT Advisory", B2B_EN)}
+REASONS = ("unavailable", "invalid", "refused", "misconfigured")
+
+
+def bot_env(proxy: CountingProxy, db_url: str, user: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": db_url,
+        "JOURNEYBOT_USER": user,
+        "OPENAI_BASE_URL": proxy.base,
+        "OPENAI_API_KEY": "",
+        "OPENAI_MODEL": MODEL_ALIAS,
+        "JOURNEYBOT_LLM": "on",
+        "JOURNEYBOT_LLM_TIMEOUT": str(PER_ATTEMPT),
+        "JOURNEYBOT_LLM_TOTAL": str(PER_SUMMARY),
+        "JOURNEYBOT_LLM_CONTEXT": str(N_CTX),
+    }
+
+
+def journeybot(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ)
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "handlers.cli", *args], env=full, cwd=str(ROOT), capture_output=True, text=True, timeout=PER_SUMMARY + 300
+    )
+
+
+def summary_rows(db_url: str) -> list[Any]:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(Summary).order_by(Summary.id)).all())
+    finally:
+        engine.dispose()
+
+
+def stats_row(output: str) -> list[int]:
+    """summaries, calls, prompt tokens, completion tokens, fallbacks of the model's line of `journeybot stats`."""
+    for line in output.splitlines():
+        cells = line.split()
+        if cells and cells[0] == WRITER:
+            return [int(c) for c in cells[1:]]
+    raise AssertionError(f"no {WRITER} line in `journeybot stats`:\n{output}")
+
+
+def check_requests(exchanges: list[Exchange], model_path: Path) -> None:
+    """Every chat request the bot sent: an output limit, and prompt + that limit within the window."""
+    for e in exchanges:
+        asked = e.max_tokens
+        assert asked is not None, f"a request without max_tokens or max_completion_tokens: {sorted(e.body)}"
+        prompt = int(e.usage.get("prompt_tokens") or 0) or count_messages(str(model_path), e.body.get("messages") or [])
+        assert prompt + asked <= N_CTX, f"prompt {prompt} + asked {asked} tokens > the window of {N_CTX}"
+        if e.status == 200:
+            completion = int(e.usage.get("completion_tokens") or 0)
+            assert e.usage.get("prompt_tokens"), "a 200 answer without usage"
+            # llama_cpp.server reads `max_tokens` only; a request that gives only `max_completion_tokens` is not limited
+            assert completion <= asked, f"the server wrote {completion} tokens where {asked} were asked (fields sent: {sorted(k for k in e.body if 'max' in k)})"
+
+
+def parts_kept(report: dict[str, Any]) -> str:
+    """Which parts of the shown report the model wrote and which the coach."""
+    if report.get("generator") != WRITER:
+        return "the coach wrote everything (fallback)."
+    record = {k: v for k, v in report.items() if "coach" in k and v}
+    counts = (
+        f"{len(report.get('summary', []))} paragraphs, {len(report.get('improvements', []))} improvements, "
+        f"{len(report.get('wow_moments', []))} WOW ideas, {len(report.get('calendar', []))} calendar rows"
+    )
+    if record:
+        return f"the model's report ({counts}); the coach's parts as recorded: {json.dumps(record, ensure_ascii=False)[:400]}."
+    return f"the model's report ({counts}); the mistakes' verdicts, dates and open questions are the coach's, as always."
+
+
+def test_prompt_of_a_big_journey_with_the_real_tokenizer(server: LlamaServer, figures: Figures) -> None:
+    for lang in ("en", "nl"):
+        sizes, schema_tokens = measure(server.model, lang)
+        figures.prompt_sizes += sizes
+        figures.schema_tokens = schema_tokens
+        for size in sizes:
+            assert 0 < size.tokens < N_CTX, size
+    # the same tokenizer as the server's: its /extras/tokenize/count agrees on a sample
+    sample = "Bakkerij De Korenschoof: een bruidstaart bestellen, wacht 20 minuten aan de toonbank."
+    status, answer = post_json(f"{server.base}/extras/tokenize/count", {"input": sample})
+    from tests_llm.prompt_size import count_text
+
+    assert status == 200 and answer["count"] == count_text(str(server.model), sample)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_scripted_journey_with_the_model(lang: str, server: LlamaServer, proxy: CountingProxy, figures: Figures, tmp_path: Path) -> None:
+    business, script = SCRIPTS[lang]
+    db_url = f"sqlite:///{tmp_path / 'journeybot.db'}"
+    env = bot_env(proxy, db_url, f"llm-{lang}")
+    chat = JsonlChat(db_url, tmp_path, user=f"llm-{lang}", extra_env=env)
+    try:
+        for line in script[:-1]:
+            turn = chat.send(line)
+            assert turn and not any(t["type"] == "error" for t in turn), (line, turn)
+        mark = proxy.mark()
+        started = time.monotonic()
+        assert chat.proc.stdin is not None
+        chat.proc.stdin.write(script[-1] + "\n")
+        chat.proc.stdin.flush()
+        turns = chat.read_turn(timeout=PER_SUMMARY + 120)
+        seconds = time.monotonic() - started
+    finally:
+        assert chat.close() == 0
+    types = [t["type"] for t in turns]
+    assert "done" in types and "summary" in types, types
+    report = next(t for t in turns if t["type"] == "summary")["report"]
+    calls = proxy.chat(mark)
+    assert calls, "the summary asked the model nothing"
+    check_requests(calls, server.model)
+
+    journey = Journey(lang=lang, business=business, generator=report["generator"], notice=report["notice"], summary_seconds=seconds)
+    journey.calls = len(calls)
+    journey.model_seconds = sum(e.seconds for e in calls)
+    journey.statuses = [str(e.status) + (" (bot gone)" if e.client_gone else "") for e in calls]
+    journey.formats = [e.response_format for e in calls]
+    journey.max_asked = [e.max_tokens for e in calls]
+    journey.finish = [e.finish_reason for e in calls]
+    read = [e for e in calls if not e.client_gone]
+    journey.prompt_tokens = sum(int(e.usage.get("prompt_tokens") or 0) for e in read)
+    journey.completion_tokens = sum(int(e.usage.get("completion_tokens") or 0) for e in read)
+    journey.parts = parts_kept(report)
+    figures.journeys.append(journey)
+
+    # the summary shown: the model's, or the coach's with one of the notices in the owner's language
+    model_wrote = report["generator"] == WRITER
+    if model_wrote:
+        assert report["notice"] == ""
+    else:
+        assert report["generator"] == "coach", report["generator"]
+        assert report["notice"] in {prompts.say(lang, "llm", f"notice.{r}") for r in REASONS}, report["notice"]
+
+    # the stored row: which writer, the calls and the server's usage
+    rows = summary_rows(db_url)
+    assert len(rows) == 1, [r.Summary.generator for r in rows]
+    row = rows[0].Summary
+    assert row.generator == (WRITER if model_wrote else f"{WRITER}:fallback") and row.fallback is (not model_wrote)
+    assert row.calls == len(calls)
+    assert (row.prompt_tokens, row.completion_tokens) == (journey.prompt_tokens, journey.completion_tokens)
+
+    # the export, then an unchanged re-export
+    out = tmp_path / "export.md"
+    mark = proxy.mark()
+    done = journeybot(["export", "--format", "md", "-o", str(out)], env)
+    assert done.returncode == 0, done.stderr
+    export_calls = proxy.chat(mark)
+    check_requests(export_calls, server.model)
+    journey.export_calls = len(export_calls)
+    markdown = out.read_text(encoding="utf-8")
+    cached = summary_rows(db_url)
+    wrote_once = any(not r.Summary.fallback for r in cached)
+    if model_wrote:
+        assert not export_calls, "the export asked the model again for a summary it had written"
+    journey.export_generator = WRITER if wrote_once else "coach"
+    if wrote_once:  # the model's texts are in the file
+        content = next(r.Summary.content for r in reversed(cached) if not r.Summary.fallback)
+        assert f"({WRITER})" in markdown
+        for paragraph in content["summary"]:
+            assert inline(paragraph) in markdown
+    else:  # the coach's, announced
+        notice = summary_rows(db_url)[-1].Summary.content["notice"]
+        assert notice and inline(notice) in markdown
+
+    mark = proxy.mark()
+    again = journeybot(["export", "--format", "md", "-o", str(tmp_path / "again.md")], env)
+    assert again.returncode == 0, again.stderr
+    reexport_calls = proxy.chat(mark)
+    journey.reexport_calls = len(reexport_calls)
+    if wrote_once:
+        assert not reexport_calls, f"an unchanged re-export asked the model {len(reexport_calls)} times"
+        assert (tmp_path / "again.md").read_text(encoding="utf-8") == markdown
+
+    # `journeybot stats` adds up the same calls and tokens
+    stats = journeybot(["stats"], env)
+    assert stats.returncode == 0, stats.stderr
+    summaries, stat_calls, prompt_tokens, completion_tokens, fallbacks = stats_row(stats.stdout)
+    every = calls + export_calls + reexport_calls
+    assert stat_calls == len(every)
+    assert prompt_tokens == sum(int(e.usage.get("prompt_tokens") or 0) for e in every if not e.client_gone)
+    assert completion_tokens == sum(int(e.usage.get("completion_tokens") or 0) for e in every if not e.client_gone)
+    journey.stored = [
+        f"`{r.Summary.generator}` {r.Summary.calls} calls, {r.Summary.prompt_tokens}+{r.Summary.completion_tokens} tokens" for r in summary_rows(db_url)
+    ]
+    assert summaries == len(journey.stored) and fallbacks == sum(1 for r in summary_rows(db_url) if r.Summary.fallback)
+
+
+# -- what the server answers (for bot/llm_writer.py) ---------------------------------------------
+
+
+def _chat(server: LlamaServer, body: dict[str, Any], timeout: float = 600) -> tuple[int, Any, float]:
+    started = time.monotonic()
+    status, answer = post_json(f"{server.base}/v1/chat/completions", {"model": MODEL_ALIAS, **body}, timeout=timeout)
+    return status, answer, time.monotonic() - started
+
+
+def _short(answer: Any, limit: int = 260) -> str:
+    text = json.dumps(answer, ensure_ascii=False) if not isinstance(answer, str) else answer
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def _content(answer: Any) -> str:
+    return str(answer["choices"][0]["message"]["content"] or "")
+
+
+def _padding(server: LlamaServer, tokens: int) -> list[dict[str, str]]:
+    """A user message whose chat prompt is about `tokens` tokens long."""
+    unit = "The bakery sells bread, cakes and coffee to the people of the village every morning. "
+    per = max(1, count_messages(str(server.model), [{"role": "user", "content": unit * 100}]) // 100)
+    messages = [{"role": "user", "content": unit * (tokens // per)}]
+    while count_messages(str(server.model), messages) > tokens:
+        messages[0]["content"] = messages[0]["content"][: -len(unit)]
+    return messages
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _abandoned(server: LlamaServer, body: dict[str, Any], after: float, window: float = 3.0) -> tuple[float, float]:
+    """Send a request and close the connection after `after` seconds (after the first chunks when
+    streaming). Then: the server's CPU use (cores) over the next `window` seconds, with no other
+    request in flight (a new request would interrupt a stream by itself), and how long a one-token
+    request then waits."""
+    host, port = server.base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=after)
+    conn.request("POST", "/v1/chat/completions", json.dumps({"model": MODEL_ALIAS, **body}), {"Content-Type": "application/json"})
+    try:
+        response = conn.getresponse()
+        if body.get("stream"):
+            response.read(200)  # the first chunks arrived: generation is under way
+    except TimeoutError:
+        pass
+    conn.close()
+    time.sleep(0.5)
+    before = _cpu_seconds(server.process.pid)
+    time.sleep(window)
+    busy = (_cpu_seconds(server.process.pid) - before) / window
+    _, _, waited = _chat(server, {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1})
+    return busy, waited
+
+
+def test_what_the_server_answers(server: LlamaServer, figures: Figures) -> None:
+    probes = figures.probes
+    hello = [{"role": "user", "content": "Give the name of a bakery as JSON."}]
+    small = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+    status, answer, _ = _chat(server, {"messages": hello, "max_tokens": 40, "response_format": {"type": "json_schema", "json_schema": {"name": "x", "strict": True, "schema": small}}})
+    probes.append(Probe("`response_format={type: json_schema, json_schema: …}`", str(status), _short(answer), "FastAPI's validation error, wrapped as a 500 by the server's error handler"))
+    assert status == 500 and answer["error"]["type"] == "internal_server_error" and "json_object" in answer["error"]["message"]
+
+    status, answer, seconds = _chat(server, {"messages": hello, "max_tokens": 60, "response_format": {"type": "json_object", "schema": small}})
+    probes.append(Probe("`response_format={type: json_object, schema: {small}}`", str(status), _short(_content(answer) if status == 200 else answer), f"grammar from the schema; {seconds:.1f}s"))
+    assert status == 200 and "name" in json.loads(_content(answer))
+
+    schema = LLMReport.model_json_schema()
+    status, answer, seconds = _chat(
+        server, {"messages": hello, "max_tokens": 300, "response_format": {"type": "json_object", "schema": schema}}
+    )
+    probes.append(Probe("`json_object` + the writer's LLMReport schema (with `$defs`), max_tokens 300", str(status), _short(_content(answer) if status == 200 else answer), f"finish_reason {answer['choices'][0]['finish_reason'] if status == 200 else '—'}; {seconds:.1f}s"))
+    assert status == 200
+
+    status, answer, _ = _chat(server, {"messages": [{"role": "user", "content": "Count from 1 to 100."}], "max_completion_tokens": 5})
+    used = answer["usage"]["completion_tokens"] if status == 200 else None
+    probes.append(Probe("`max_completion_tokens: 5` (no `max_tokens`)", str(status), f"completion_tokens {used}", "ignored: the request model has `max_tokens` only, so generation runs until EOS or the window"))
+    assert status == 200
+
+    over = _padding(server, N_CTX + 200)
+    status, answer, _ = _chat(server, {"messages": over, "max_tokens": 100})
+    probes.append(Probe(f"prompt over the window ({count_messages(str(server.model), over)} tokens), max_tokens 100", str(status), _short(answer, 400), ""))
+    assert status == 400 and answer["error"]["code"] == "context_length_exceeded"
+
+    near = _padding(server, N_CTX - 30)
+    prompt_tokens = count_messages(str(server.model), near)
+    status, answer, seconds = _chat(server, {"messages": near, "max_tokens": 1000, "min_tokens": 1000})
+    got = answer.get("usage", {}) if status == 200 else {}
+    probes.append(
+        Probe(
+            f"prompt {prompt_tokens} + max_tokens 1000 > {N_CTX}",
+            str(status),
+            f"usage {got}, finish_reason {answer['choices'][0]['finish_reason'] if status == 200 else '—'}",
+            f"no error: max_tokens is cut to the window's rest; {seconds:.1f}s",
+        )
+    )
+    assert status == 200 and got["prompt_tokens"] + got["completion_tokens"] <= N_CTX
+
+    story = [{"role": "user", "content": "Write a long story about a bakery."}]
+    _, _, alone = _chat(server, {"messages": story, "max_tokens": 400, "min_tokens": 400})
+    busy, waited = _abandoned(server, {"messages": story, "max_tokens": 400, "min_tokens": 400}, after=1.0)
+    probes.append(
+        Probe(
+            f"non-streaming request (400 tokens, alone it takes {alone:.1f}s), client gone after 1 s",
+            "—",
+            f"server CPU afterwards {busy:.2f} cores; a 1-token request then waited {waited:.1f}s",
+            "generation goes on to the end: `run_in_threadpool(llama.create_chat_completion)` is not cancelled on disconnect, and holds the model lock",
+        )
+    )
+    busy_stream, waited_stream = _abandoned(server, {"messages": story, "max_tokens": 400, "min_tokens": 400, "stream": True}, after=30.0)
+    probes.append(
+        Probe(
+            "streaming request, client gone after the first chunks",
+            "—",
+            f"server CPU afterwards {busy_stream:.2f} cores; a 1-token request then waited {waited_stream:.1f}s",
+            "generation stops: the event publisher checks `request.is_disconnected()` after every chunk",
+        )
+    )
+    assert busy > 0.5 and waited > 1.0, "the server stopped an abandoned non-streaming request"
+    assert busy_stream < 0.3, "the server kept generating for a closed stream"
