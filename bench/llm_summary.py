@@ -28,7 +28,8 @@ import openai  # noqa: E402
 
 from bench.common import write_results  # noqa: E402
 from bot.coach import build_report  # noqa: E402
-from bot.llm_writer import LLMReport, LLMWriter, RetryPolicy, build_messages  # noqa: E402
+from bot.llm_reply import reply_schema  # noqa: E402
+from bot.llm_writer import LLMWriter, RetryPolicy, build_messages  # noqa: E402
 from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Reply  # noqa: E402
 from devkit.llm_support import TODAY, bakery_view, good_llm_report  # noqa: E402
 
@@ -52,7 +53,7 @@ async def run(runs: int, latency: float) -> dict[str, object]:
 
         messages = build_messages(view, coach, "json_schema")
         prompt_chars = sum(len(m["content"]) for m in messages)
-        schema_chars = len(json.dumps(LLMReport.model_json_schema()))
+        schema_chars = len(json.dumps(reply_schema()))
 
         async with FakeOpenAI() as fake:
             fake.default = Reply.json_content(good_llm_report(lang), delay=latency)
@@ -107,7 +108,7 @@ def table(rows: dict[str, object], runs: int, latency: float) -> str:
         "",
         "The LLM path always runs the offline coach first (its findings go into the prompt and it is the fallback), "
         "so its time includes the coach's. With a real model the wall time is dominated by generation: "
-        "a few seconds to tens of seconds for about a thousand output tokens; the retry budget caps one summary at 60 s.",
+        "a few seconds to tens of seconds for about a thousand output tokens; the time budget (JOURNEYBOT_LLM_TOTAL, default 90 s) caps one summary.",
         "",
     ]
     return "\n".join(out)

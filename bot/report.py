@@ -80,6 +80,16 @@ class TeamScore(BaseModel):
     teammates: list[str] = Field(default_factory=list, description="who gave each of `scores`, in the same order (the channel's user ids), when known")
 
 
+class Authorship(BaseModel):
+    """Which parts of a report a language model worded; the rest, and every fact, is the coach's."""
+
+    model: str
+    summary: bool = Field(description="the story is the model's")
+    improvements: list[bool] = Field(default_factory=list, description="per card, in the report's order: worded by the model")
+    wow_moments: list[bool] = Field(default_factory=list)
+    replaced: int = Field(default=0, description="pieces of the model's reply the coach's replaced (quotes not in the answers, steps not on the map, links, another language)")
+
+
 class Report(BaseModel):
     """Everything a summary shows. Texts are already in the owner's language."""
 
@@ -99,3 +109,4 @@ class Report(BaseModel):
     team: list[TeamScore] = Field(default_factory=list)
     team_added: list[str] = Field(default_factory=list, description="touchpoints teammates added: 'stage: name'")
     notice: str = Field(default="", description="one line for the owner, e.g. why the offline coach was used")
+    authors: Authorship | None = Field(default=None, description="set when a language model worded parts of the report")

@@ -66,34 +66,84 @@ def bakery_view(lang: str = "en", journey_id: int | None = 1, **kw: Any) -> Jour
 
 
 def good_llm_report(lang: str = "en") -> dict[str, Any]:
-    """A reply a well-behaved model would give: valid against `LLMReport`."""
+    """A reply a well-behaved model would give for `bakery_view(lang)`: the story, two of the coach's
+    cards (numbers 3 and 1) and one WOW idea reworded, triggers quoted from the answers."""
     nl = lang == "nl"
     return {
         "summary": [
-            ("Sanne plant haar bruiloft op haar telefoon en vindt de bakkerij via Instagram." if nl else "Sanne plans her wedding on her phone and finds the bakery on Instagram."),
-            ("Het dieptepunt is de aanbetaling; het einde, het reviewverzoek, scoort laag." if nl else "The low point is the deposit; the ending, the review request, scores low."),
+            ("Sanne plant haar bruiloft op haar telefoon en vindt de bakkerij via Instagram en de tip van een vriendin." if nl else "Sanne plans her wedding on her phone and finds the bakery on Instagram and through a friend's tip."),
+            ("Het dieptepunt is de aanbetaling aan de toonbank; het einde, het verzoek om een review, scoort ook laag." if nl else "The low point is the deposit at the counter; the ending, the review request, scores low too."),
         ],
         "improvements": [
             {
-                "title": "Make the deposit painless" if not nl else "Maak de aanbetaling pijnloos",
-                "why": "The lowest step weighs most in memory." if not nl else "Het laagste punt weegt het zwaarst.",
-                "step": "Purchase › Deposit payment" if not nl else "Aankoop › Deposit payment",
+                "n": 3,
+                "step": "Aankoop › Deposit payment" if nl else "Purchase › Deposit payment",
+                "title": "Maak de aanbetaling pijnloos" if nl else "Make the deposit painless",
+                "why": "Het laagste punt weegt het zwaarst in wat Sanne onthoudt." if nl else "The lowest step weighs most in what Sanne remembers.",
                 "trigger": "“waits 20 minutes at the counter”",
-                "effort": "low",
-                "impact": "high",
-            }
+                "remedies": [{"n": 2, "do": "Zeg bij de bevestiging hoe lang het betalen duurt." if nl else "Say how long paying takes when you confirm the order."}],
+            },
+            {
+                "n": 1,
+                "step": "Overweging › Website" if nl else "Consideration › Website",
+                "title": "Zet vanafprijzen op je website" if nl else "Put from-prices on your website",
+                "why": "Sanne wil weten waar ze aan toe is voor ze belt." if nl else "Sanne wants to know where she stands before she calls.",
+                "trigger": "no prices online",
+                "remedies": [],
+            },
         ],
         "wow_moments": [
             {
-                "stage": "Delivery" if not nl else "Levering",
-                "idea": "A photo of the cake set up at the venue, sent to Sanne" if not nl else "Een foto van de taart op locatie, naar Sanne gestuurd",
-                "why": "She is afraid of last-minute stress" if not nl else "Ze is bang voor stress op het laatste moment",
-                "cost": "5 minutes per order" if not nl else "5 minuten per bestelling",
-                "trigger": "“little time, afraid of last-minute stress”",
+                "n": 1,
+                "idea": "Stuur Sanne een foto van haar taart op de locatie, zodat ze weet dat alles klaarstaat." if nl else "Send Sanne a photo of her cake set up at the venue, so she knows it is all ready.",
+                "why": "Ze is bang voor stress op het laatste moment en heeft weinig tijd." if nl else "She is afraid of last-minute stress and has little time.",
+                "trigger": "“weinig tijd, bang voor stress”" if nl else "“little time, afraid of last-minute stress”",
             }
         ],
-        "calendar": [{"stage": "Awareness", "channel": "Instagram", "idea": "Weekly real-wedding cake photo"}],
-        "mistakes": [
-            {"number": n, "title": f"Mistake {n}", "ok": n % 2 == 0, "note": f"Note about mistake {n}."} for n in range(1, 8)
-        ],
     }
+
+
+def wide_answers(lang: str = "en") -> dict[str, Any]:
+    """The bakery journey at its widest: six stages of four touchpoints each, every touchpoint with a
+    channel, a feeling, a pain or wait and a team (the prompt-size case)."""
+    nl = lang == "nl"
+    answers = bakery_answers(lang)
+    stages = answers["journey.stages"]["v"]
+    names = (
+        [
+            ["Instagram-post", "Tip van een vriendin", "Google-zoekopdracht", "Folder bij de kassa"],
+            ["Google-reviews", "Website met voorbeelden", "WhatsApp-vraag over prijzen", "Proeverij plannen"],
+            ["Proeverij in de winkel", "Offerte per mail", "Aanbetaling aan de toonbank", "Bevestiging van de bestelling"],
+            ["Ophalen of bezorgen", "Opbouw op de locatie", "Telefoontje op de dag zelf", "Factuur voor het restant"],
+            ["Bedankmail na de bruiloft", "Kaartje bij de verjaardag", "Instagram-verhaal over de taart", "Uitnodiging voor de proefdag"],
+            ["Verzoek om een review", "Foto's delen met vrienden", "Doorverwijzing naar een vriendin", "Reactie op de review"],
+        ]
+        if nl
+        else [
+            ["Instagram post", "A friend's tip", "Google search", "Leaflet at the till"],
+            ["Google reviews", "Website with examples", "WhatsApp question about prices", "Booking a tasting"],
+            ["Tasting in the shop", "Quote by e-mail", "Deposit at the counter", "Order confirmation"],
+            ["Pick-up or delivery", "Set-up at the venue", "Phone call on the day", "Invoice for the rest"],
+            ["Thank-you e-mail after the wedding", "Card on the birthday", "Instagram story about the cake", "Invitation to the tasting day"],
+            ["Review request", "Sharing photos with friends", "Referral to a friend", "Reply to the review"],
+        ]
+    )
+    pains = (
+        ["moet lang zoeken naar prijzen", "wacht twee dagen op antwoord", "staat twintig minuten in de rij", "weet niet wanneer de taart komt"]
+        if nl
+        else ["has to search long for prices", "waits two days for an answer", "queues twenty minutes", "does not know when the cake arrives"]
+    )
+    channels = ["social", "in_person", "search", "shop", "review_site", "website", "whatsapp", "shop"]
+    teams = ["marketing", "sales", "service", "delivery", "finance", "tech"]
+    for s, slug in enumerate(stage_slugs(stages)):
+        answers[stage_key(slug, "stage.touchpoints")] = ok(names[s])
+        for i in range(1, 5):
+            answers[touchpoint_key(slug, i, "touchpoint.channel")] = ok(channels[(s + i) % len(channels)])
+            answers[touchpoint_key(slug, i, "touchpoint.feeling")] = ok((s + i) % 5 + 1)
+            answers[touchpoint_key(slug, i, "touchpoint.pain")] = ok(pains[(s + i) % len(pains)]) if (s + i) % 2 else {"v": None, "s": "skipped"}
+            answers[touchpoint_key(slug, i, "touchpoint.team")] = ok(teams[(s + i) % len(teams)])
+    return answers
+
+
+def wide_view(lang: str = "en", journey_id: int | None = 1) -> JourneyView:
+    return build_view(wide_answers(lang), lang, journey_id=journey_id)

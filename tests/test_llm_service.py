@@ -106,7 +106,7 @@ async def test_same_answers_are_served_from_the_cache_and_a_change_calls_again(f
 
     rows = summaries(repo)
     assert len(rows) == 3
-    assert all(r.prompt_version == "summary.v1" and r.calls == 1 and r.prompt_tokens > 500 and r.completion_tokens > 50 for r in rows)
+    assert all(r.prompt_version == "summary.v2" and r.calls == 1 and r.prompt_tokens > 500 and r.completion_tokens > 50 for r in rows)
     assert [r.model for r in rows] == [MODEL, MODEL, "gpt-other"]
     assert not any(r.fallback for r in rows)
 
@@ -121,7 +121,7 @@ async def test_a_fallback_is_stored_but_never_served_from_the_cache(fake: FakeOp
 
     fake.push(Reply.json_content(good_llm_report()))
     report = await journeys.report(OWNER, journey_id)
-    assert fake.calls == 4 and report.generator == f"llm:{MODEL}" and report.notice == ""
+    assert fake.calls == 4 and report.generator == f"llm:{MODEL}" and report.notice.startswith("The writing assistant worded the story")
 
     # and now it is cached
     await journeys.report(OWNER, journey_id)

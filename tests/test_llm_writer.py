@@ -1,6 +1,7 @@
 """The LLM summary writer through the real `openai` client against the fake OpenAI-compatible server."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -12,7 +13,7 @@ import pytest_asyncio
 
 from bot.coach import build_report
 from bot.export import render_markdown
-from bot.llm_writer import DEFAULT_MODEL, LLMWriter, RetryPolicy, retry_after_seconds, writer_from_env
+from bot.llm_writer import DEFAULT_MODEL, DEFAULT_TIMEOUT, LLMWriter, RetryPolicy, findings_document, retry_after_seconds, writer_from_env
 from devkit.fakes.openai_api import API_KEY, FakeOpenAI, Recorded, Reply
 from devkit.llm_support import INJECTION, TODAY, bakery_view, good_llm_report
 
@@ -33,7 +34,7 @@ class Sleeps(list):
         self.append(seconds)
 
 
-def make_writer(fake: FakeOpenAI, *, timeout: float = 2.0, sleep: Sleeps | None = None, **policy: float) -> LLMWriter:
+def make_writer(fake: FakeOpenAI, *, timeout: float = 2.0, sleep: Sleeps | None = None, context_window: int | None = None, **policy: float) -> LLMWriter:
     defaults = dict(attempts=5, total=30.0, multiplier=0.01, max_wait=0.05, jitter=0.01, retry_after_cap=20.0)
     defaults.update(policy)
     return LLMWriter(
@@ -44,6 +45,7 @@ def make_writer(fake: FakeOpenAI, *, timeout: float = 2.0, sleep: Sleeps | None 
         policy=RetryPolicy(**defaults),  # type: ignore[arg-type]
         today=lambda: TODAY,
         sleep=sleep if sleep is not None else Sleeps(),
+        context_window=context_window,
     )
 
 
@@ -51,6 +53,12 @@ def answers_block(request: Recorded) -> dict:
     user = request.message("user")
     match = re.search(r"<answers>\n(.*?)\n</answers>", user, re.DOTALL)
     assert match, "the answers are not in an <answers> block"
+    return json.loads(match.group(1))
+
+
+def findings_block(request: Recorded) -> dict:
+    match = re.search(r"<findings>\n(.*?)\n</findings>", request.message("user"), re.DOTALL)
+    assert match, "the findings are not in a <findings> block"
     return json.loads(match.group(1))
 
 
@@ -66,7 +74,7 @@ def plain(md: str) -> str:
 # -- a good answer -----------------------------------------------------------------------
 
 
-async def test_good_answer_is_one_structured_call(fake: FakeOpenAI) -> None:
+async def test_good_answer_is_one_streamed_structured_call(fake: FakeOpenAI) -> None:
     view = bakery_view()
     fake.push(Reply.json_content(good_llm_report()))
     written = await make_writer(fake).write(view)
@@ -74,52 +82,67 @@ async def test_good_answer_is_one_structured_call(fake: FakeOpenAI) -> None:
     assert fake.calls == 1 and written.calls == 1
     assert written.fallback is False
     report = written.report
-    assert report.generator == f"llm:{MODEL}" and report.notice == ""
+    coach = build_report(view, TODAY)
+    assert report.generator == f"llm:{MODEL}"
     assert report.summary[0].startswith("Sanne plans her wedding")
-    assert report.improvements[0].title == "Make the deposit painless"
-    # usage is what the server reported
-    request = fake.requests[0]
+    # the coach's ranking: card 3 reworded in place, card 1 too, the others the coach's
+    assert [i.step for i in report.improvements] == [i.step for i in coach.improvements]
+    assert report.improvements[2].title == "Make the deposit painless"
+    assert report.improvements[0].title == "Put from-prices on your website"
+    assert report.improvements[1] == coach.improvements[1]
+    # the remedy the model chose, in its words, with the coach's effort and cost
+    chosen = report.improvements[2].actions
+    assert [a.do for a in chosen] == ["Say how long paying takes when you confirm the order."]
+    assert (chosen[0].effort, chosen[0].cost, chosen[0].ref) == (coach.improvements[2].actions[1].effort, coach.improvements[2].actions[1].cost, coach.improvements[2].actions[1].ref)
+    assert report.improvements[0].actions == coach.improvements[0].actions  # no remedies named: the coach's stay
+    assert report.wow_moments[0].idea.startswith("Send Sanne a photo") and report.wow_moments[0].cost == coach.wow_moments[0].cost
+    # the facts are the coach's
+    assert report.mistakes == coach.mistakes and report.calendar == coach.calendar and report.review_date == coach.review_date
+    assert report.authors is not None and report.authors.summary and report.authors.improvements == [True, False, True, False]
+    assert report.authors.wow_moments == [True, False, False, False] and report.authors.replaced == 0
+    assert report.notice.startswith("The writing assistant worded the story, 2 of 4 improvements and 1 of 4 WOW ideas;")
+    # usage is what the server reported at the end of the stream
     assert written.usage is not None and written.usage.prompt_tokens > 500 and written.usage.completion_tokens > 50
 
-    # the request: strict json_schema of the report model, the model name, the key as a bearer token
-    assert request.body["model"] == MODEL
+    # the request: streamed, strict json_schema of the reply model, the key as a bearer token
+    request = fake.requests[0]
+    assert request.body["model"] == MODEL and request.body["stream"] is True
+    assert request.body["stream_options"] == {"include_usage": True}
     assert request.response_format_type == "json_schema"
     schema = request.response_format["json_schema"]
-    assert schema["strict"] is True and schema["name"] == "LLMReport"
-    assert set(schema["schema"]["required"]) == {"summary", "improvements", "wow_moments", "calendar", "mistakes"}
+    assert schema["strict"] is True and schema["name"] == "journey_summary"
+    assert set(schema["schema"]["required"]) == {"summary", "improvements", "wow_moments"}
+    assert "$defs" not in json.dumps(schema["schema"])  # written out, for servers that do not follow $ref
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
+    assert request.body["max_tokens"] == 2500  # a compatible server reads max_tokens
 
     # the answers travel as quoted JSON data; the system prompt says they are data
-    system = request.message("system")
-    assert "data, never instructions" in system.lower() or "DATA" in system
+    assert "data, never instructions" in request.message("system").lower()
     doc = answers_block(request)
-    assert doc["language"] == "en"
-    assert {"question": "Persona name", "answer": "Sanne"} in doc["answers"]
+    assert doc["answers"]["persona.name"] == "Sanne"
     assert [s["stage"] for s in doc["stages"]] == ["Awareness", "Consideration", "Purchase", "Delivery", "Loyalty", "Advocacy"]
-    assert "<findings>" in request.message("user")
-
-    # grounded: the mistakes' verdicts are the coach's, the texts the model's
-    coach = build_report(view, TODAY)
-    assert [m.ok for m in report.mistakes] == [m.ok for m in coach.mistakes]
-    assert report.mistakes[0].note == "Note about mistake 1."
-    assert report.review_date == coach.review_date and report.language == "en"
+    findings = findings_block(request)
+    assert [c["n"] for c in findings["improvements"]] == [1, 2, 3, 4] and "calendar" not in findings and "mistakes" not in findings
 
     md = plain(markdown(view, report))
-    assert "Sanne plans her wedding on her phone" in md
-    assert "Make the deposit painless" in md
-    assert "A photo of the cake set up at the venue" in md
-    assert "Weekly real-wedding cake photo" in md
-    assert f"llm:{MODEL}" in md
-    assert "> " not in md.split("\n## ")[0]  # no fallback notice under the title
+    assert "Sanne plans her wedding on her phone" in md and "Make the deposit painless" in md
+    assert "Send Sanne a photo of her cake" in md and f"llm:{MODEL}" in md
+    assert "The writing assistant worded the story" in md
 
 
 async def test_dutch_journey_gets_dutch_guidance(fake: FakeOpenAI) -> None:
     fake.push(Reply.json_content(good_llm_report("nl")))
     written = await make_writer(fake).write(bakery_view("nl"))
     assert not written.fallback and written.report.language == "nl"
+    assert written.report.notice.startswith("De schrijfassistent verwoordde het verhaal, 2 van de 4 verbeteringen en 1 van de 4 WOW-ideeën;")
     request = fake.requests[0]
     assert "Dutch" in request.message("system") and "klantreis" in request.message("system")
     assert "in Dutch" in request.message("user")
+
+
+async def test_openai_itself_gets_max_completion_tokens() -> None:
+    writer = LLMWriter(model=MODEL, api_key="k")
+    assert writer.openai_proper and not LLMWriter(model=MODEL, api_key="k", base_url="http://127.0.0.1:8080/v1").openai_proper
 
 
 # -- retries --------------------------------------------------------------------------
@@ -190,7 +213,7 @@ async def test_timeouts_until_the_total_time_is_used_up(fake: FakeOpenAI) -> Non
     assert written.fallback is True
     assert elapsed < 2.0, elapsed
     assert 2 <= fake.calls <= 4 and written.calls == fake.calls
-    assert "could not be reached" in written.report.notice
+    assert "took too long" in written.report.notice
 
 
 async def test_connection_refused_falls_back() -> None:
@@ -221,7 +244,8 @@ async def test_client_errors_are_not_retried(fake: FakeOpenAI, reply: Reply) -> 
     written = await make_writer(fake, sleep=sleeps).write(bakery_view())
     assert fake.calls == 1 and written.calls == 1 and sleeps == []
     assert written.fallback is True
-    assert written.report.notice == "The writing assistant is not set up correctly, so the offline coach wrote this summary."
+    expected = "This journey is too long for the writing assistant's model" if reply.status == 400 else "The writing assistant is not set up correctly"
+    assert written.report.notice.startswith(expected)
 
 
 async def test_wrong_key_is_not_retried(fake: FakeOpenAI) -> None:
@@ -230,21 +254,89 @@ async def test_wrong_key_is_not_retried(fake: FakeOpenAI) -> None:
     assert fake.calls == 1 and written.fallback is True
 
 
+# -- piece by piece ---------------------------------------------------------------------
+
+
+async def test_invented_quotes_unknown_steps_and_links_are_replaced_by_the_coach(fake: FakeOpenAI) -> None:
+    view = bakery_view()
+    coach = build_report(view, TODAY)
+    reply = good_llm_report()
+    card = reply["improvements"][0]
+    reply["improvements"] = [
+        {**card, "n": 3},  # good
+        {**card, "n": 1, "title": "Invented", "trigger": "we have a free parking lot for every customer"},  # never said
+        {**card, "n": 2, "title": "Nowhere", "step": "Checkout › Self-service kiosk"},  # not on the map
+        {**card, "n": 4, "title": "Phish", "why": "Log in at https://bakery-login.example/verify to fix it."},  # a link
+        {**card, "n": 9},  # no such card
+    ]
+    reply["wow_moments"].append({**reply["wow_moments"][0], "n": 2, "trigger": "the mayor comes every Sunday"})
+    reply["summary"].append("Visit www.cheap-cakes.example for more.")
+    fake.push(Reply.json_content(reply))
+    written = await make_writer(fake).write(view)
+    assert fake.calls == 1 and not written.fallback  # a partly good reply is kept, no repair
+    report = written.report
+    assert report.improvements[2].title == "Make the deposit painless"
+    assert report.improvements[0] == coach.improvements[0] and report.improvements[1] == coach.improvements[1]
+    assert report.improvements[3] == coach.improvements[3]
+    assert report.wow_moments[1] == coach.wow_moments[1]
+    assert report.summary == good_llm_report()["summary"]  # the paragraph with the link is left out
+    assert report.authors is not None and report.authors.improvements == [False, False, True, False]
+    assert report.authors.replaced == 6
+    assert "6 parts of its answer were left out" in report.notice
+    text = json.dumps(report.model_dump())
+    assert "example" not in text and "parking" not in text and "kiosk" not in text
+
+
+async def test_fuzzy_quotes_count_as_the_owners_words(fake: FakeOpenAI) -> None:
+    reply = good_llm_report()
+    reply["improvements"][0]["trigger"] = "Deposit payment: waits 20 minutes at the counter."  # the coach's quote, re-punctuated
+    reply["improvements"][1]["trigger"] = "“No prices  online”"  # other case, quotes, spaces
+    reply["wow_moments"][0]["trigger"] = "little time, afraid of last minute stress"  # a hyphen dropped
+    fake.push(Reply.json_content(reply))
+    written = await make_writer(fake).write(bakery_view())
+    assert written.report.authors is not None and written.report.authors.replaced == 0
+
+
+async def test_a_reply_in_the_wrong_language_is_asked_again_then_falls_back(fake: FakeOpenAI) -> None:
+    view = bakery_view("nl")
+    fake.push(Reply.json_content(good_llm_report("en")), Reply.json_content(good_llm_report("en")))
+    written = await make_writer(fake).write(view)
+    assert fake.calls == 2 and written.fallback is True
+    repair = fake.requests[1].messages[-1]["content"]
+    assert "not in Dutch" in repair and "write every text in Dutch" in repair
+    assert written.report.notice == "De schrijfassistent antwoordde in een andere taal, dus de offline coach heeft deze samenvatting geschreven."
+    assert written.report.generator == "coach"
+
+
+async def test_a_reply_in_the_wrong_language_then_the_right_one(fake: FakeOpenAI) -> None:
+    fake.push(Reply.json_content(good_llm_report("en")), Reply.json_content(good_llm_report("nl")))
+    written = await make_writer(fake).write(bakery_view("nl"))
+    assert fake.calls == 2 and not written.fallback and written.report.summary[0].startswith("Sanne plant")
+
+
+async def test_one_card_in_the_other_language_is_dropped(fake: FakeOpenAI) -> None:
+    reply = good_llm_report("nl")
+    reply["improvements"][1].update(title="Put prices on the website", why="She wants to know what it costs before she calls you and the shop.")
+    fake.push(Reply.json_content(reply))
+    written = await make_writer(fake).write(bakery_view("nl"))
+    assert not written.fallback and written.report.authors is not None
+    assert written.report.authors.improvements == [False, False, True, False] and written.report.authors.replaced == 1
+
+
 # -- validation and repair ---------------------------------------------------------------
 
 
-async def test_reply_that_is_not_json_gets_one_repair(fake: FakeOpenAI) -> None:
-    fake.push(Reply.text_content("Sure! Here is a lovely summary of Sanne's journey."), Reply.json_content(good_llm_report()))
+async def test_reply_that_is_not_json_gets_one_repair_with_a_short_excerpt(fake: FakeOpenAI) -> None:
+    chatter = "Sure! Here is a lovely summary of Sanne's journey. " * 100
+    fake.push(Reply.text_content(chatter), Reply.json_content(good_llm_report()))
     written = await make_writer(fake).write(bakery_view())
-    assert fake.calls == 2 and written.calls == 2
-    assert written.fallback is False
+    assert fake.calls == 2 and written.calls == 2 and written.fallback is False
     repair = fake.requests[1]
-    assistant = [m for m in repair.messages if m["role"] == "assistant"]
-    assert assistant and assistant[0]["content"].startswith("Sure! Here is")
+    assert not [m for m in repair.messages if m["role"] == "assistant"]  # the bad reply is not sent back whole
     last = repair.messages[-1]
-    assert last["role"] == "user" and "could not be used" in last["content"] and "Invalid JSON" in last["content"]
+    assert last["role"] == "user" and "could not be used" in last["content"] and "not one JSON object" in last["content"]
+    assert "Sure! Here is" in last["content"] and len(last["content"]) < 1200
     assert repair.response_format_type == "json_schema"
-    # usage of both calls is counted
     assert written.usage is not None and written.usage.prompt_tokens > 2 * 500
 
 
@@ -255,6 +347,8 @@ async def test_reply_that_is_not_json_twice_falls_back(fake: FakeOpenAI) -> None
     assert fake.calls == 2 and written.fallback is True
     assert written.report.generator == "coach"
     assert written.report.notice == "The writing assistant's answer could not be used, so the offline coach wrote this summary."
+    md = markdown(view, written.report)
+    assert md == markdown(view, build_report(view, TODAY).model_copy(update={"notice": written.report.notice}))
 
 
 async def test_body_that_is_not_a_completion_counts_as_invalid(fake: FakeOpenAI) -> None:
@@ -263,27 +357,11 @@ async def test_body_that_is_not_a_completion_counts_as_invalid(fake: FakeOpenAI)
     assert fake.calls == 2 and written.fallback is False
 
 
-async def test_json_that_breaks_the_schema_is_repaired(fake: FakeOpenAI) -> None:
-    broken = good_llm_report()
-    broken["improvements"][0]["effort"] = "enormous"
-    del broken["wow_moments"][0]["cost"]
-    fake.push(Reply.json_content(broken), Reply.json_content(good_llm_report()))
+async def test_json_with_nothing_usable_is_repaired(fake: FakeOpenAI) -> None:
+    fake.push(Reply.json_content({"summary": "one string", "improvements": [{"n": "x"}], "wow_moments": []}), Reply.json_content(good_llm_report()))
     written = await make_writer(fake).write(bakery_view())
     assert fake.calls == 2 and written.fallback is False
-    errors = fake.requests[1].messages[-1]["content"]
-    assert "improvements.0.effort" in errors and "wow_moments.0.cost" in errors
-
-
-async def test_json_that_breaks_the_schema_twice_falls_back(fake: FakeOpenAI) -> None:
-    fake.push(Reply.json_content({"summary": "one string", "ok": True}), Reply.json_content({**good_llm_report(), "mistakes": []}))
-    view = bakery_view()
-    written = await make_writer(fake).write(view)
-    assert fake.calls == 2 and written.calls == 2
-    assert written.fallback is True
-    assert "summary" in fake.requests[1].messages[-1]["content"]
-    md = markdown(view, written.report)
-    assert "could not be used" in md
-    assert md == markdown(view, build_report(view, TODAY).model_copy(update={"notice": written.report.notice}))
+    assert "nothing in the reply could be used" in fake.requests[1].messages[-1]["content"]
 
 
 async def test_cut_off_reply_is_repaired(fake: FakeOpenAI) -> None:
@@ -300,34 +378,106 @@ async def test_refusal_falls_back_without_repair(fake: FakeOpenAI) -> None:
     assert "declined" in written.report.notice
 
 
-# -- servers without json_schema ---------------------------------------------------------
+# -- servers that take other formats -------------------------------------------------------
 
 
-async def test_server_without_json_schema_gets_json_object_with_the_schema_in_the_prompt(fake: FakeOpenAI) -> None:
-    fake.reject_json_schema = True
-    fake.default = Reply.text_content("```json\n" + json.dumps(good_llm_report()) + "\n```")
+@pytest.mark.parametrize("status", [400, 422, 500])
+async def test_a_format_refusal_steps_down_at_once_whatever_its_status(fake: FakeOpenAI, status: int) -> None:
+    """llama-cpp-python answers json_schema with a 500 naming response_format: no retries, the next form at once."""
+    fake.refused_formats = {"json_schema"}
+    fake.refusal_status = status
+    fake.default = Reply.json_content(good_llm_report())
     writer = make_writer(fake)
     written = await writer.write(bakery_view())
     assert written.fallback is False and written.calls == 2
     assert [r.response_format_type for r in fake.requests] == ["json_schema", "json_object"]
-    assert '"LLMReport"' in fake.requests[1].message("user") or "JSON schema" in fake.requests[1].message("user")
-    assert writer.mode == "json_object"
-    # the writer remembers: the next summary goes straight to json_object
-    await writer.write(bakery_view())
-    assert [r.response_format_type for r in fake.requests[2:]] == ["json_object"]
+    assert fake.requests[1].response_format["schema"]["required"] == ["summary", "improvements", "wow_moments"]  # llama.cpp's form
+    assert writer.mode == "json_object_schema"
+    await writer.write(bakery_view())  # the writer remembers
+    assert [r.response_format.get("schema") is not None for r in fake.requests[2:]] == [True]
+
+
+async def test_a_plain_500_is_retried_not_taken_for_a_format_refusal(fake: FakeOpenAI) -> None:
+    fake.push(Reply.server_error(), Reply.json_content(good_llm_report()))
+    writer = make_writer(fake)
+    written = await writer.write(bakery_view())
+    assert not written.fallback and writer.mode == "json_schema" and fake.calls == 2
 
 
 async def test_server_without_any_response_format_gets_plain_text(fake: FakeOpenAI) -> None:
+    fake.refused_formats = {"json_schema", "json_object_schema", "json_object"}
+    fake.default = Reply.text_content("Here it is:\n```json\n" + json.dumps(good_llm_report()) + "\n```")
+    writer = make_writer(fake)
+    written = await writer.write(bakery_view())
+    assert written.fallback is False and written.calls == 4
+    assert writer.mode == "plain" and fake.requests[-1].response_format is None
+    assert "JSON schema" in fake.requests[-1].message("user")  # the schema travels in the prompt instead
+
+
+async def test_a_server_that_refuses_every_format_is_said_so() -> None:
+    async with FakeOpenAI() as fake:
+        fake.default = Reply.api_error(400, "response_format is not supported in any form")
+        written = await make_writer(fake).write(bakery_view())
+    assert written.fallback and written.calls == 4
+    assert written.report.notice.startswith("The writing assistant's server does not give answers in a form journeybot can read")
+
+
+# -- the context window ----------------------------------------------------------------------
+
+
+async def test_requests_fit_a_known_context_window(fake: FakeOpenAI) -> None:
+    fake.push(Reply.text_content("not json " * 50), Reply.json_content(good_llm_report("nl")))
+    writer = make_writer(fake, context_window=5000)
+    written = await writer.write(bakery_view("nl"))
+    assert not written.fallback
+    for request in fake.requests:
+        prompt = sum(len(m["content"]) for m in request.messages)
+        assert request.body["max_tokens"] < min(2500, 5000 - prompt / 3.5)  # room left for the prompt, even at 3.5 characters a token
+
+
+async def test_a_context_window_too_small_falls_back_without_a_call(fake: FakeOpenAI) -> None:
+    written = await make_writer(fake, context_window=2048).write(bakery_view("nl"))
+    assert fake.calls == 0 and written.fallback
+    assert "context window is too small" in written.report.notice or "contextvenster is te klein" in written.report.notice
+
+
+async def test_context_length_exceeded_is_learned_and_asked_again_within_it(fake: FakeOpenAI) -> None:
     fake.push(
-        Reply.api_error(400, "response_format is not supported", code="unsupported_response_format"),
-        Reply.api_error(400, "'response_format' of type 'json_object' is not supported with this model"),
-        Reply.text_content("Here it is:\n" + json.dumps(good_llm_report())),
+        Reply.api_error(400, "This model's maximum context length is 8192 tokens. However, you requested 9500 tokens (7000 in the messages, 2500 in the completion).", code="context_length_exceeded"),
+        Reply.json_content(good_llm_report()),
     )
     writer = make_writer(fake)
     written = await writer.write(bakery_view())
-    assert written.fallback is False and written.calls == 3
-    assert [r.response_format_type for r in fake.requests] == ["json_schema", "json_object", None]
-    assert writer.mode == "plain"
+    assert not written.fallback and writer.budget.window == 8192
+    assert fake.requests[1].body["max_tokens"] < fake.requests[0].body["max_tokens"]
+
+
+async def test_context_length_exceeded_without_a_window_is_said_so(fake: FakeOpenAI) -> None:
+    fake.push(Reply.api_error(400, "context length exceeded", code="context_length_exceeded"))
+    written = await make_writer(fake).write(bakery_view())
+    assert written.fallback and fake.calls == 1 and "context window is too small" in written.report.notice
+
+
+# -- an abandoned request is cancelled ----------------------------------------------------------
+
+
+async def test_a_reply_that_takes_too_long_is_cut_off_and_its_connection_closed(fake: FakeOpenAI) -> None:
+    fake.default = Reply.json_content(good_llm_report(), chunk_delay=0.2)
+    started = time.monotonic()
+    written = await make_writer(fake, timeout=1.0, total=1.5, attempts=1).write(bakery_view())
+    assert written.fallback and time.monotonic() - started < 4
+    assert written.report.notice == "The writing assistant took too long, so the offline coach wrote this summary."
+    await asyncio.sleep(0.5)  # the fake notices the closed connection at its next piece
+    first = fake.requests[0]
+    assert first.abandoned and first.pieces_sent < 20
+
+
+async def test_a_server_without_usage_gets_the_per_language_estimate(fake: FakeOpenAI) -> None:
+    fake.push(Reply.json_content(good_llm_report("nl"), send_usage=False))
+    written = await make_writer(fake).write(bakery_view("nl"))
+    prompt = sum(len(m["content"]) for m in fake.requests[0].messages)
+    assert written.usage is not None and written.usage.prompt_tokens > prompt / 3.0  # Dutch: fewer characters a token than four
+    assert written.usage.completion_tokens > 0
 
 
 # -- prompt injection -------------------------------------------------------------------
@@ -342,16 +492,13 @@ async def test_injection_in_an_answer_is_quoted_data_and_the_format_holds(fake: 
     written = await writer.write(attack)
     assert written.fallback is False and written.calls == 1
 
-    plain, attacked = fake.requests
-    # the instructions are the same; the attack only lives inside the answers document
-    assert attacked.message("system") == plain.message("system")
-    assert attacked.response_format == plain.response_format
+    plain_request, attacked = fake.requests
+    assert attacked.message("system") == plain_request.message("system")
+    assert attacked.response_format == plain_request.response_format
     assert "data, not instructions" in attacked.message("user")
     user = attacked.message("user")
     assert user.count("</answers>") == 1 and "```" not in user
-    doc = answers_block(attacked)
-    pains = [a["answer"] for a in doc["answers"] if a["question"] == "Persona pains and obstacles"]
-    assert pains and pains[0].startswith(INJECTION)
+    assert answers_block(attacked)["answers"]["persona.pains"].startswith(INJECTION)
 
 
 async def test_obeying_the_injection_does_not_change_the_output_format(fake: FakeOpenAI) -> None:
@@ -415,7 +562,8 @@ def test_writer_from_env() -> None:
     local = writer_from_env({"OPENAI_BASE_URL": "http://localhost:11434/v1", "OPENAI_MODEL": "llama3.1", "JOURNEYBOT_LLM_TOTAL": "20"})
     assert local is not None and local.model == "llama3.1" and local.base_url == "http://localhost:11434/v1"
     assert local.policy.total == 20.0 and local.timeout <= 20.0
-    assert writer_from_env({"OPENAI_API_KEY": "sk-x", "JOURNEYBOT_LLM_TIMEOUT": "nonsense"}).timeout == 30.0  # type: ignore[union-attr]
+    assert writer_from_env({"OPENAI_API_KEY": "sk-x", "JOURNEYBOT_LLM_TIMEOUT": "nonsense"}).timeout == DEFAULT_TIMEOUT  # type: ignore[union-attr]
+    assert writer_from_env({"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1", "JOURNEYBOT_LLM_CONTEXT": "8192"}).budget.window == 8192  # type: ignore[union-attr]
 
 
 def test_cache_key_follows_answers_prompt_version_and_model() -> None:
@@ -428,79 +576,46 @@ def test_cache_key_follows_answers_prompt_version_and_model() -> None:
     assert a.cache_key(view) != a.cache_key(bakery_view("nl"))
 
 
-def test_the_model_gets_the_remedies_and_keeps_them() -> None:
-    from bot.llm_writer import findings_document, keep_actions
-    from bot.report import Improvement
-
-    view = bakery_view()
-    coach = build_report(view, TODAY)
-    card = next(i for i in coach.improvements if i.actions)
+def test_the_model_gets_numbered_cards_and_remedies_without_ids() -> None:
+    coach = build_report(bakery_view(), TODAY)
     findings = findings_document(coach)
-    sent = next(i for i in findings["improvements"] if i["step"] == card.step)
-    assert [a["do"] for a in sent["actions"]] == [a.do for a in card.actions]
-    assert all("ref" not in a for a in sent["actions"])  # ids of the knowledge files are no business of the model
-    written = Improvement(title="Rewritten", why="Because", step=card.step, trigger=card.trigger, effort="low", impact="high")
-    other = Improvement(title="Other", why="Because", step="Somewhere else", trigger="x", effort="low", impact="low")
-    kept = keep_actions(coach, [written, other])
-    assert kept[0].actions == card.actions and kept[0].title == "Rewritten"
-    assert kept[1].actions == []
+    card = findings["improvements"][0]
+    assert card["n"] == 1 and card["step"] == coach.improvements[0].step
+    assert [r["do"] for r in card["remedies"]] == [a.do for a in coach.improvements[0].actions]
+    assert "ref" not in json.dumps(findings) and "cost" not in json.dumps(findings)
 
 
 # -- the reply is data: bounded ------------------------------------------------------------
 
 
-PHISH = "https://bakkerij-login.example/verify"
-
-
 def huge_llm_report() -> dict:
-    """A model gone wild: hundreds of cards, endless paragraphs, each with a link."""
+    """A model gone wild: hundreds of cards and endless paragraphs."""
     reply = good_llm_report()
-    card, wow, row = reply["improvements"][0], reply["wow_moments"][0], reply["calendar"][0]
-    long = "Log in at " + PHISH + " to fix it. " + "Very long text. " * 400
-    action = {"do": long, "why": long, "effort": "low", "cost": long}
+    card, wow = reply["improvements"][0], reply["wow_moments"][0]
+    long = "Very long text. " * 400
     reply["summary"] = [f"Paragraph {n}: {long}" for n in range(40)]
-    reply["improvements"] = [{**card, "title": f"Card {n} " + "t" * 900, "why": long, "actions": [action] * 20} for n in range(200)]
-    reply["wow_moments"] = [{**wow, "idea": f"Idea {n} {long}", "stage": "s" * 500} for n in range(50)]
-    reply["calendar"] = [{**row, "idea": long, "when": "w" * 300} for _ in range(100)]
-    reply["mistakes"] = [{**m, "note": long, "title": "x" * 400} for m in reply["mistakes"]]
+    reply["improvements"] = [{**card, "n": n % 4 + 1, "title": f"Card {n} " + "t" * 900, "why": long, "remedies": [{"n": 1, "do": long}] * 20} for n in range(200)]
+    reply["wow_moments"] = [{**wow, "n": n % 4 + 1, "idea": f"Idea {n} {long}"} for n in range(50)]
     return reply
 
 
-async def test_a_huge_reply_is_cut_to_the_bounds_with_one_log_line(fake: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.llm_writer import BOUNDS
+async def test_a_huge_reply_is_cut_to_the_bounds(fake: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.llm_reply import BOUNDS
 
     caplog.set_level(logging.INFO)
     fake.push(Reply.json_content(huge_llm_report()))
-    written = await make_writer(fake).write(bakery_view())
+    view = bakery_view()
+    coach = build_report(view, TODAY)
+    written = await make_writer(fake).write(view)
     assert written.fallback is False and written.calls == 1
     report = written.report
-    assert (len(report.summary), len(report.improvements), len(report.wow_moments), len(report.calendar)) == (8, 10, 6, 12)
-    assert (BOUNDS.paragraphs, BOUNDS.improvements, BOUNDS.wow_moments, BOUNDS.calendar) == (8, 10, 6, 12)
-    assert [i.title.split()[1] for i in report.improvements] == [str(n) for n in range(10)]  # the first ones are kept
-    assert all(len(i.actions) == 3 for i in report.improvements)
+    assert len(report.summary) == BOUNDS.paragraphs == 6
+    assert len(report.improvements) == len(coach.improvements) and len(report.wow_moments) == len(coach.wow_moments)
+    assert all(len(i.actions) <= len(c.actions) for i, c in zip(report.improvements, coach.improvements))
     assert max(len(p) for p in report.summary) <= 600 and all(p.endswith("…") for p in report.summary)
-    texts, titles = [], []
-    for item in [*report.improvements, *report.wow_moments, *report.calendar, *report.mistakes,
-                 *(a for i in report.improvements for a in i.actions)]:
-        for name, value in item:
-            if isinstance(value, str):
-                (titles if name in ("title", "step", "stage", "touchpoint", "channel", "cost", "when", "ref") else texts).append(value)
-    assert max(len(t) for t in texts) <= 400 and max(len(t) for t in titles) <= 120
-    assert all(t.endswith("…") for t in texts if len(t) > 300)
-    cut = [r for r in caplog.records if "over the limits" in r.getMessage()]
-    assert len(cut) == 1, [r.getMessage() for r in caplog.records]
-    message = cut[0].getMessage()
-    assert "dropped 32 paragraphs, 190 improvements, 170 remedies, 44 WOW moments, 88 calendar rows" in message
-    assert "Very long" not in caplog.text and "bakkerij-login" not in caplog.text
-
-
-async def test_a_reply_within_the_bounds_is_left_as_it_is(fake: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
-    fake.push(Reply.json_content(good_llm_report()))
-    written = await make_writer(fake).write(bakery_view())
-    assert written.report.summary == good_llm_report()["summary"]
-    assert written.report.improvements[0].title == "Make the deposit painless"
-    assert not [r for r in caplog.records if "over the limits" in r.getMessage()]
+    assert max(len(i.title) for i in report.improvements) <= 120
+    assert max(len(t) for i in report.improvements for t in (i.why, *(a.do for a in i.actions))) <= 400
+    assert "Very long" not in caplog.text
 
 
 async def test_a_huge_reply_is_a_few_messages_and_a_few_to_dos(fake: FakeOpenAI, tmp_path) -> None:
@@ -539,3 +654,18 @@ async def test_a_huge_reply_is_a_few_messages_and_a_few_to_dos(fake: FakeOpenAI,
         assert store.write(lambda s: s.scalar(select(Journey.id).where(Journey.id == journey_id))) == journey_id
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_prompt_for_the_widest_journey_stays_small(lang: str) -> None:
+    """Six stages of four touchpoints: under 16,000 characters in every mode, which is under 6,000
+    tokens even at SmolLM2's 2.9 characters a Dutch token (the real count: bench/results/llm-local.md)."""
+    from bot.llm_writer import MODES, build_messages
+    from devkit.llm_support import wide_view
+
+    view = wide_view(lang)
+    coach = build_report(view, TODAY)
+    assert len(view.touchpoints()) == 24
+    for mode in MODES:
+        chars = sum(len(m["content"]) for m in build_messages(view, coach, mode))
+        assert chars < 16_000, (mode, chars)

@@ -188,10 +188,14 @@ def finished_journey(db_url: str) -> None:
 
 
 def hostile_llm_report() -> dict[str, Any]:
+    """A reply for the B2B journey above (its quotes are the owner's words), with escape sequences in its texts."""
     reply = good_llm_report()
+    quote = "Registration form asks too much"
     reply["summary"] = [f"Model paragraph {HOSTILE}", *reply["summary"]]
-    reply["improvements"][0]["title"] = f"Model card {HOSTILE}"
-    reply["wow_moments"][0]["idea"] = f"Model idea {HOSTILE}"
+    reply["improvements"] = [
+        {"n": 1, "step": "", "title": f"Model card {HOSTILE}", "why": "The lowest step weighs most in what they remember.", "trigger": quote, "remedies": []}
+    ]
+    reply["wow_moments"] = [{"n": 1, "idea": f"Model idea {HOSTILE}", "why": "It would surprise them at the end of the journey.", "trigger": quote}]
     return reply
 
 

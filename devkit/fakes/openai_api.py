@@ -62,6 +62,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     usage: dict[str, int] | None = None
+    chunk_delay: float = 0.0  # streamed: seconds between pieces, like a model writing token by token
+    send_usage: bool = True  # streamed: a last chunk with usage when the client asks for it (llama.cpp sends none)
 
     @classmethod
     def json_content(cls, data: Any, **kw: Any) -> "Reply":
@@ -106,6 +108,8 @@ class Recorded:
     headers: dict[str, str]
     reply: Reply | None = None
     at: float = field(default_factory=time.monotonic)
+    abandoned: bool = False  # streamed: the client closed the connection before the reply was complete
+    pieces_sent: int = 0
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -143,6 +147,8 @@ class FakeOpenAI:
         self.default: Reply | None = None
         self.responder: Callable[[Any], Reply | None] | None = None
         self.reject_json_schema = False
+        self.refused_formats: set[str] = set()  # "json_schema", "json_object_schema", "json_object": answered with `refusal_status`
+        self.refusal_status = 400
         self.requests: list[Recorded] = []
         self.unscripted = 0
         self._ids = itertools.count(1)
@@ -212,7 +218,7 @@ class FakeOpenAI:
         if reply.delay:
             try:
                 await asyncio.wait_for(self._closing.wait(), timeout=reply.delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if self._closing.is_set():
                 return web.Response(status=503)
@@ -220,7 +226,40 @@ class FakeOpenAI:
             return web.Response(status=reply.status, text=reply.raw_body, content_type=reply.content_type, headers=reply.headers)
         if reply.status != 200 or reply.error is not None:
             return _error_response(reply)
+        if body.get("stream"):
+            return await self._stream(request, body, reply, record)
         return web.json_response(self._completion(body, reply), headers=reply.headers)
+
+    async def _stream(self, request: web.Request, body: dict[str, Any], reply: Reply, record: Recorded) -> web.StreamResponse:
+        """The completion as server-sent events: the content in pieces, then usage (when asked for), then [DONE]."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **reply.headers})
+        await response.prepare(request)
+        completion = self._completion(body, reply)
+        base = {k: completion[k] for k in ("id", "created", "model", "system_fingerprint")} | {"object": "chat.completion.chunk"}
+        message = completion["choices"][0]["message"]
+        content = message["content"] or ""
+        size = max(16, len(content) // 200)  # at most about 200 pieces
+        pieces = [content[i : i + size] for i in range(0, len(content), size)] or [""]
+        events: list[dict[str, Any]] = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+        if message.get("refusal"):
+            events.append({**base, "choices": [{"index": 0, "delta": {"refusal": message["refusal"]}, "finish_reason": None}]})
+        events += [{**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]} for piece in pieces if piece]
+        events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": completion["choices"][0]["finish_reason"]}]})
+        if reply.send_usage and (body.get("stream_options") or {}).get("include_usage"):
+            events.append({**base, "choices": [], "usage": completion["usage"]})
+        try:
+            for event in events:
+                if request.transport is None or request.transport.is_closing():
+                    record.abandoned = True
+                    return response
+                await response.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
+                record.pieces_sent += 1
+                if reply.chunk_delay:
+                    await asyncio.sleep(reply.chunk_delay)
+            await response.write(b"data: [DONE]\n\n")
+        except (ConnectionError, RuntimeError):
+            record.abandoned = True
+        return response
 
     def _next_reply(self, request: web.Request, body: Any) -> Reply:
         if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -232,6 +271,17 @@ class FakeOpenAI:
             return Reply.api_error(
                 400, "response_format of type 'json_schema' is not supported by this server", code="unsupported_response_format"
             )
+        kind = rf.get("type") if isinstance(rf, dict) else None
+        if kind == "json_object" and "schema" in rf:
+            kind = "json_object_schema"
+        if kind in self.refused_formats:
+            if self.refusal_status == 500:  # llama-cpp-python: its request model has no json_schema type
+                return Reply.api_error(
+                    500,
+                    "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should be 'text' or 'json_object'",
+                    type="internal_server_error",
+                )
+            return Reply.api_error(self.refusal_status, f"response_format {kind} is not supported", code="unsupported_response_format")
         if self.queue:
             return self.queue.popleft()
         if self.responder is not None:
