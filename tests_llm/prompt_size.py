@@ -11,7 +11,8 @@ from typing import Any
 from bot.coach import build_report
 from bot.flow import stage_key, stage_slugs, touchpoint_key
 from bot.journey import JourneyView, build_view
-from bot.llm_writer import MODES, LLMReport, build_messages
+from bot.llm_reply import reply_schema
+from bot.llm_writer import MODES, build_messages
 from devkit.llm_support import TODAY, bakery_answers, ok
 
 STAGES = {
@@ -128,5 +129,5 @@ def measure(model_path: Path, lang: str) -> tuple[list[PromptSize], int]:
                 user_tokens=count_text(str(model_path), messages[-1]["content"]),
             )
         )
-    schema_tokens = count_text(str(model_path), json.dumps(LLMReport.model_json_schema(), ensure_ascii=False))
+    schema_tokens = count_text(str(model_path), json.dumps(reply_schema(), ensure_ascii=False))
     return sizes, schema_tokens

@@ -155,7 +155,7 @@ class Figures:
                 "",
                 "The messages `bot.llm_writer.build_messages` builds for a complete bakery journey of six stages with four "
                 "touchpoints each (every answer given, a pain on most touchpoints), counted with the SmolLM2 tokenizer "
-                "(llama_cpp, vocabulary only) after the GGUF's chat template. In `json_schema` mode the reply's schema "
+                "(llama_cpp, vocabulary only) after the GGUF's chat template. In the `json_schema` and `json_object_schema` modes the reply's schema "
                 f"goes in `response_format` instead of the prompt ({self.schema_tokens} tokens on its own). Budget: {PROMPT_BUDGET} tokens.",
                 "",
                 "| language | mode | characters | prompt tokens | system | user | within budget |",
