@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WRITER = f"llm:{MODEL_ALIAS}"
 PER_ATTEMPT = int(os.environ.get("JOURNEYBOT_TEST_LLM_TIMEOUT", "900"))  # seconds: a CPU writes a few tokens a second on a big model
 PER_SUMMARY = int(os.environ.get("JOURNEYBOT_TEST_LLM_TOTAL", "2400"))
+EXPORT_TRIES = 3
 SCRIPTS = {"nl": ("Bakkerij De Korenschoof", BAKERY_NL), "en": ("Northwind IT Advisory", B2B_EN)}
 
 
@@ -90,7 +91,7 @@ def window_problems(exchanges: list[Exchange], model_path: Path) -> list[str]:
         if prompt + asked > N_CTX:
             problems.append(f"request {n} ({e.response_format}): prompt {prompt} + asked {asked} tokens > the window of {N_CTX}")
         if e.status == 200:
-            if not e.usage.get("prompt_tokens"):
+            if not e.usage.get("prompt_tokens") and not e.streamed:  # llama_cpp.server sends no usage in a stream
                 problems.append(f"request {n}: a 200 answer without usage")
             completion = int(e.usage.get("completion_tokens") or 0)
             # llama_cpp.server reads `max_tokens` only; a request that gives only `max_completion_tokens` is not limited
@@ -189,37 +190,44 @@ def test_scripted_journey_with_the_model(lang: str, server: LlamaServer, proxy: 
     elif row.prompt_tokens < real_prompt:  # the writer's estimate must err high, or a request can overflow the window
         problems.append(f"the writer estimated {row.prompt_tokens} prompt tokens where the model's tokenizer counts {real_prompt}")
 
-    # the export, then an unchanged re-export
-    out = tmp_path / "export.md"
-    mark = proxy.mark()
-    done = journeybot(["export", "--format", "md", "-o", str(out)], env)
-    assert done.returncode == 0, done.stderr
-    export_calls = proxy.chat(mark)
-    problems += window_problems(export_calls, server.model)
+    # exports (a summary the coach wrote is not cached, so an export asks the model again, up to
+    # EXPORT_TRIES times until the model's summary is stored), then one unchanged re-export
+    export_calls: list[Exchange] = []
+    markdown = ""
+    for n in range(1, EXPORT_TRIES + 1):
+        out = tmp_path / f"export-{n}.md"
+        mark = proxy.mark()
+        done = journeybot(["export", "--format", "md", "-o", str(out)], env)
+        assert done.returncode == 0, done.stderr
+        asked = proxy.chat(mark)
+        export_calls += asked
+        problems += window_problems(asked, server.model)
+        markdown = out.read_text(encoding="utf-8")
+        latest = summary_rows(db_url)[-1]
+        if model_wrote:
+            assert not asked, "the export asked the model again for a summary it had written"
+        if not latest.fallback:  # the model's texts are in the file
+            assert f"({WRITER})" in markdown
+            for paragraph in latest.content["summary"]:
+                assert inline(paragraph) in markdown
+            journey.export_generator = f"{WRITER} (export {n})"
+            if not model_wrote:
+                journey.parts += f" The summary the model wrote at export {n}: {parts_kept(latest.content)}"
+            break
+        assert latest.content["notice"] and inline(latest.content["notice"]) in markdown  # the coach's, announced
+        journey.export_generator = f"coach (export {n})"
     journey.export_calls = len(export_calls)
-    markdown = out.read_text(encoding="utf-8")
-    cached = summary_rows(db_url)
-    wrote_once = any(not r.fallback for r in cached)
-    if model_wrote:
-        assert not export_calls, "the export asked the model again for a summary it had written"
-    journey.export_generator = WRITER if wrote_once else "coach"
-    if wrote_once:  # the model's texts are in the file
-        content = next(r.content for r in reversed(cached) if not r.fallback)
-        assert f"({WRITER})" in markdown
-        for paragraph in content["summary"]:
-            assert inline(paragraph) in markdown
-    else:  # the coach's, announced
-        notice = summary_rows(db_url)[-1].content["notice"]
-        assert notice and inline(notice) in markdown
 
     mark = proxy.mark()
     again = journeybot(["export", "--format", "md", "-o", str(tmp_path / "again.md")], env)
     assert again.returncode == 0, again.stderr
     reexport_calls = proxy.chat(mark)
     journey.reexport_calls = len(reexport_calls)
-    if wrote_once:
+    if any(not r.fallback for r in summary_rows(db_url)):
         assert not reexport_calls, f"an unchanged re-export asked the model {len(reexport_calls)} times"
         assert (tmp_path / "again.md").read_text(encoding="utf-8") == markdown
+    else:
+        journey.problems_note = f"the model's reply was unusable in all {1 + EXPORT_TRIES} summaries, so no re-export could be served from the cache"
 
     # `journeybot stats` adds up the same calls and tokens
     stats = journeybot(["stats"], env)
