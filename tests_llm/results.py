@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "llm-local.md"
+EARLIER = "From an earlier run of `make test-llm`"
 PROMPT_BUDGET = 6000  # tokens the prompt should stay within (issue 16), so a reply fits an 8k window
 
 
@@ -188,5 +190,32 @@ class Figures:
         return "\n".join(out)
 
     def write(self, path: Path) -> None:
+        """The figures of this run; a section this run did not measure (one test run alone) is kept from the file."""
+        text = self.markdown()
+        if path.exists():
+            old = _sections(path.read_text(encoding="utf-8"))
+            new = _sections(text)
+            when = re.search(r"^Run (\S+ \S+ UTC)", old[""], re.M)
+            merged = {"": new[""]}
+            for heading in [*old, *new]:
+                if heading and heading not in merged:
+                    body = new.get(heading) or old[heading].rstrip()
+                    if heading not in new and EARLIER not in body:
+                        body += f"\n\n{EARLIER} ({when.group(1) if when else 'date unknown'}).\n"
+                    merged[heading] = body
+            text = "\n".join(merged.values())
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.markdown(), encoding="utf-8")
+        path.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+def _sections(text: str) -> dict[str, str]:
+    """The markdown split at its `## ` headings: the heading (empty for the top) -> the text under it."""
+    sections: dict[str, str] = {}
+    heading, lines = "", list[str]()
+    for line in text.splitlines():
+        if line.startswith("## "):
+            sections[heading] = "\n".join(lines)
+            heading, lines = line, []
+        lines.append(line)
+    sections[heading] = "\n".join(lines)
+    return sections
