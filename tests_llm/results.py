@@ -202,7 +202,7 @@ class Figures:
                     body = new.get(heading) or old[heading].rstrip()
                     if heading not in new and EARLIER not in body:
                         body += f"\n\n{EARLIER} ({when.group(1) if when else 'date unknown'}).\n"
-                    merged[heading] = body
+                    merged[heading] = body.rstrip() + "\n"
             text = "\n".join(merged.values())
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.rstrip() + "\n", encoding="utf-8")
