@@ -182,7 +182,7 @@ class TerminalDriver(Driver):
             drawing = (bool(turn.reports) or any(is_map_text(i.text) for i in turn.of("text"))) and not turn.images
             writing = any(i.text in WORKING for i in turn.of("text")) and not turn.reports  # the report is being written
             exporting = bool(turn.images or turn.of("file")) and not turn.markdown  # the map's PDF is drawn before the markdown
-            line = self._line(time.monotonic() + (20 if drawing or writing or exporting else 0.6))
+            line = self._line(time.monotonic() + (20 if drawing or writing or exporting else 2.0))  # quiet for 2 s: the turn is over (a loaded machine needs more than 0.6 s to start the summary)
         return turn
 
     def _seen(self, obj: dict[str, Any]) -> Seen:
