@@ -103,47 +103,64 @@ def good_llm_report(lang: str = "en") -> dict[str, Any]:
     }
 
 
+# A bakery journey at its widest: six stages of four touchpoints (24), every answer given and a pain on
+# most touchpoints: the prompt-size case (tests/test_llm_writer.py, tests_llm/prompt_size.py).
+WIDE_STAGES = {
+    "en": ["Awareness", "Consideration", "Purchase", "Delivery", "Loyalty", "Advocacy"],
+    "nl": ["Bewustwording", "Overweging", "Aankoop", "Levering", "Loyaliteit", "Aanbeveling"],
+}
+# (name, channel, feeling, pain, team) per touchpoint, four per stage
+WIDE_TOUCHPOINTS = {
+    "en": [
+        [("Instagram post", "social", 4, "photos look different from the real cakes", "marketing"), ("Friend's tip", "in_person", 5, "", "outside"),
+         ("Google search", "ad", 3, "our shop is on page two", "marketing"), ("Wedding fair stand", "in_person", 4, "no way to leave contact details", "sales")],
+        [("Google reviews", "review_site", 3, "two old complaints answered by nobody", "outside"), ("Website", "website", 2, "no prices online, slow on a phone", "tech"),
+         ("Price list by e-mail", "email", 2, "arrives after two days", "sales"), ("Phone call", "phone", 3, "voicemail during opening hours", "service")],
+        [("Tasting session", "shop", 5, "", "sales"), ("Quote", "email", 3, "the quote lists codes instead of cakes", "sales"),
+         ("Deposit payment", "invoice", 2, "waits 20 minutes at the counter to pay", "finance"), ("Order confirmation", "email", 3, "no date or time in it", "service")],
+        [("Reminder before the day", "email", 3, "sent only once, a week before", "service"), ("Delivery at venue", "courier", 3, "late by an hour once", "delivery"),
+         ("Setting up the cake", "in_person", 4, "the florist was in the way", "delivery"), ("Final invoice", "invoice", 2, "extra costs nobody mentioned", "finance")],
+        [("Thank-you e-mail", "email", 3, "generic text, wrong name once", "service"), ("Anniversary card", "in_person", 4, "", "marketing"),
+         ("Loyalty discount", "shop", 3, "nobody knows it exists", "sales"), ("Newsletter", "email", 2, "too many mails about bread", "marketing")],
+        [("Review request", "email", 2, "asked before the wedding took place", "marketing"), ("Photo shared online", "social", 4, "we never repost them", "marketing"),
+         ("Referral to a friend", "whatsapp", 4, "no reward for the friend", "outside"), ("Wedding planner partnership", "comparison_site", 3, "planners get no samples", "sales")],
+    ],
+    "nl": [
+        [("Instagram-post", "social", 4, "foto's lijken niet op de echte taarten", "marketing"), ("Tip van een vriendin", "in_person", 5, "", "outside"),
+         ("Zoeken op Google", "ad", 3, "onze winkel staat op pagina twee", "marketing"), ("Stand op de trouwbeurs", "in_person", 4, "geen manier om gegevens achter te laten", "sales")],
+        [("Google-reviews", "review_site", 3, "twee oude klachten die niemand beantwoordde", "outside"), ("Website", "website", 2, "geen prijzen online, traag op een telefoon", "tech"),
+         ("Prijslijst per e-mail", "email", 2, "komt pas na twee dagen", "sales"), ("Telefoongesprek", "phone", 3, "voicemail tijdens openingstijden", "service")],
+        [("Proefsessie", "shop", 5, "", "sales"), ("Offerte", "email", 3, "de offerte noemt codes in plaats van taarten", "sales"),
+         ("Aanbetaling", "invoice", 2, "wacht 20 minuten aan de toonbank om te betalen", "finance"), ("Orderbevestiging", "email", 3, "er staat geen datum of tijd in", "service")],
+        [("Herinnering vooraf", "email", 3, "maar één keer gestuurd, een week vooraf", "service"), ("Levering op locatie", "courier", 3, "een keer een uur te laat", "delivery"),
+         ("Taart opbouwen", "in_person", 4, "de bloemist stond in de weg", "delivery"), ("Eindfactuur", "invoice", 2, "extra kosten die niemand noemde", "finance")],
+        [("Bedankmail", "email", 3, "algemene tekst, een keer de verkeerde naam", "service"), ("Kaart bij de trouwdag", "in_person", 4, "", "marketing"),
+         ("Vaste-klantkorting", "shop", 3, "niemand weet dat hij bestaat", "sales"), ("Nieuwsbrief", "email", 2, "te veel mails over brood", "marketing")],
+        [("Reviewverzoek", "email", 2, "gevraagd voordat de bruiloft was", "marketing"), ("Foto online gedeeld", "social", 4, "we delen ze nooit opnieuw", "marketing"),
+         ("Doorverwijzing naar een vriendin", "whatsapp", 4, "geen beloning voor de vriendin", "outside"), ("Samenwerking met weddingplanner", "comparison_site", 3, "planners krijgen geen proefstukjes", "sales")],
+    ],
+}
+WIDE_DELIGHTS = {"en": "a free cupcake for the groom", "nl": "een gratis cupcake voor de bruidegom"}
+
+
+
+
 def wide_answers(lang: str = "en") -> dict[str, Any]:
-    """The bakery journey at its widest: six stages of four touchpoints each, every touchpoint with a
-    channel, a feeling, a pain or wait and a team (the prompt-size case)."""
-    nl = lang == "nl"
-    answers = bakery_answers(lang)
-    stages = answers["journey.stages"]["v"]
-    names = (
-        [
-            ["Instagram-post", "Tip van een vriendin", "Google-zoekopdracht", "Folder bij de kassa"],
-            ["Google-reviews", "Website met voorbeelden", "WhatsApp-vraag over prijzen", "Proeverij plannen"],
-            ["Proeverij in de winkel", "Offerte per mail", "Aanbetaling aan de toonbank", "Bevestiging van de bestelling"],
-            ["Ophalen of bezorgen", "Opbouw op de locatie", "Telefoontje op de dag zelf", "Factuur voor het restant"],
-            ["Bedankmail na de bruiloft", "Kaartje bij de verjaardag", "Instagram-verhaal over de taart", "Uitnodiging voor de proefdag"],
-            ["Verzoek om een review", "Foto's delen met vrienden", "Doorverwijzing naar een vriendin", "Reactie op de review"],
-        ]
-        if nl
-        else [
-            ["Instagram post", "A friend's tip", "Google search", "Leaflet at the till"],
-            ["Google reviews", "Website with examples", "WhatsApp question about prices", "Booking a tasting"],
-            ["Tasting in the shop", "Quote by e-mail", "Deposit at the counter", "Order confirmation"],
-            ["Pick-up or delivery", "Set-up at the venue", "Phone call on the day", "Invoice for the rest"],
-            ["Thank-you e-mail after the wedding", "Card on the birthday", "Instagram story about the cake", "Invitation to the tasting day"],
-            ["Review request", "Sharing photos with friends", "Referral to a friend", "Reply to the review"],
-        ]
-    )
-    pains = (
-        ["moet lang zoeken naar prijzen", "wacht twee dagen op antwoord", "staat twintig minuten in de rij", "weet niet wanneer de taart komt"]
-        if nl
-        else ["has to search long for prices", "waits two days for an answer", "queues twenty minutes", "does not know when the cake arrives"]
-    )
-    channels = ["social", "in_person", "search", "shop", "review_site", "website", "whatsapp", "shop"]
-    teams = ["marketing", "sales", "service", "delivery", "finance", "tech"]
-    for s, slug in enumerate(stage_slugs(stages)):
-        answers[stage_key(slug, "stage.touchpoints")] = ok(names[s])
-        for i in range(1, 5):
-            answers[touchpoint_key(slug, i, "touchpoint.channel")] = ok(channels[(s + i) % len(channels)])
-            answers[touchpoint_key(slug, i, "touchpoint.feeling")] = ok((s + i) % 5 + 1)
-            answers[touchpoint_key(slug, i, "touchpoint.pain")] = ok(pains[(s + i) % len(pains)]) if (s + i) % 2 else {"v": None, "s": "skipped"}
-            answers[touchpoint_key(slug, i, "touchpoint.team")] = ok(teams[(s + i) % len(teams)])
+    answers: dict[str, Any] = {k: v for k, v in bakery_answers(lang).items() if not k.startswith("stage.")}
+    stages = WIDE_STAGES[lang]
+    answers["journey.stages"] = ok(stages)
+    for slug, tps in zip(stage_slugs(stages), WIDE_TOUCHPOINTS[lang]):
+        answers[stage_key(slug, "stage.touchpoints")] = ok([t[0] for t in tps])
+        for i, (_name, channel, feeling, pain, team) in enumerate(tps, start=1):
+            answers[touchpoint_key(slug, i, "touchpoint.channel")] = ok(channel)
+            answers[touchpoint_key(slug, i, "touchpoint.feeling")] = ok(feeling)
+            answers[touchpoint_key(slug, i, "touchpoint.pain")] = ok(pain) if pain else {"v": None, "s": "skipped"}
+            answers[touchpoint_key(slug, i, "touchpoint.team")] = ok(team)
+        answers[stage_key(slug, "stage.delights")] = ok(WIDE_DELIGHTS[lang])
     return answers
 
 
 def wide_view(lang: str = "en", journey_id: int | None = 1) -> JourneyView:
-    return build_view(wide_answers(lang), lang, journey_id=journey_id)
+    view = build_view(wide_answers(lang), lang, journey_id=journey_id)
+    assert len(view.stages) == 6 and all(len(s.touchpoints) == 4 for s in view.stages), "the sample is not 6x4"
+    return view

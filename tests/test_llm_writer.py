@@ -666,8 +666,9 @@ async def test_a_huge_reply_is_a_few_messages_and_a_few_to_dos(fake: FakeOpenAI,
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_the_prompt_for_the_widest_journey_stays_small(lang: str) -> None:
-    """Six stages of four touchpoints: under 16,000 characters in every mode, which is under 6,000
-    tokens even at SmolLM2's 2.9 characters a Dutch token (the real count: bench/results/llm-local.md)."""
+    """Six stages of four touchpoints: under 16,500 characters in every mode, which is under 6,000
+    tokens even at SmolLM2's 2.9 characters a Dutch token (the real counts, 5,480 at most, are in
+    bench/results/llm-local.md)."""
     from bot.llm_writer import MODES, build_messages
     from devkit.llm_support import wide_view
 
@@ -676,4 +677,4 @@ def test_the_prompt_for_the_widest_journey_stays_small(lang: str) -> None:
     assert len(view.touchpoints()) == 24
     for mode in MODES:
         chars = sum(len(m["content"]) for m in build_messages(view, coach, mode))
-        assert chars < 16_000, (mode, chars)
+        assert chars < 16_500, (mode, chars)
