@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 import prompts
 from bot import texts
 from bot.events import ReadStep
-from bot.llm_writer import DEFAULT_MODEL, DEFAULT_TIMEOUT, MODES, OFF_WORDS, RETRYABLE, Mode, extract_json, language_name, names_format, quoted_json
+from bot.llm_writer import DEFAULT_TIMEOUT, MODES, RETRYABLE, Mode, extract_json, language_name, model_settings, names_format, quoted_json, seconds
 
 log = logging.getLogger(__name__)
 
@@ -82,35 +82,21 @@ class OutOfTime(Exception):
 # -- configuration -------------------------------------------------------------------
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    try:
-        value = float(env.get(name, "") or default)
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def reader_from_env(env: Mapping[str, str]) -> "DescriptionReader | None":
     """The reader when a model is configured as for the summary writer (OPENAI_API_KEY or
     OPENAI_BASE_URL, OPENAI_MODEL, JOURNEYBOT_LLM not off); it waits as the writer does
     (JOURNEYBOT_LLM_TIMEOUT per attempt, JOURNEYBOT_LLM_TOTAL in all), but at most `MAX_WAIT` seconds."""
-    if env.get("JOURNEYBOT_LLM", "").strip().lower() in OFF_WORDS:
+    settings = model_settings(env)
+    if settings is None:
         return None
-    api_key = (env.get("OPENAI_API_KEY") or "").strip()
-    base_url = (env.get("OPENAI_BASE_URL") or "").strip()
-    if not api_key and not base_url:
-        return None
-    total = min(_seconds(env, "JOURNEYBOT_LLM_TOTAL", MAX_WAIT), MAX_WAIT)
+    total = min(seconds(env, "JOURNEYBOT_LLM_TOTAL", MAX_WAIT) or MAX_WAIT, MAX_WAIT)
     return DescriptionReader(
-        model=(env.get("OPENAI_MODEL") or "").strip() or DEFAULT_MODEL,
-        api_key=api_key or "no-key",  # a local server needs none, the client wants one
-        base_url=base_url or None,
-        timeout=min(_seconds(env, "JOURNEYBOT_LLM_TIMEOUT", DEFAULT_TIMEOUT), total),
+        model=settings.model,
+        api_key=settings.api_key,
+        base_url=settings.base_url,
+        timeout=min(seconds(env, "JOURNEYBOT_LLM_TIMEOUT", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT, total),
         total=total,
     )
-
-
-# -- the prompt ----------------------------------------------------------------------
 
 
 def channel_menu(channels: Iterable[str]) -> list[dict[str, str]]:

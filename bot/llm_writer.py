@@ -112,7 +112,8 @@ class RetryPolicy:
     retry_after_cap: float = 20.0  # a Retry-After longer than this is cut to this
 
 
-def _number(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+def seconds(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+    """A positive number of seconds (or tokens) from `env`; `default` when unset or unusable."""
     try:
         value = float(env.get(name, "") or (default if default is not None else "nan"))
     except ValueError:
@@ -121,29 +122,45 @@ def _number(env: Mapping[str, str], name: str, default: float | None) -> float |
     return value if value > 0 else default
 
 
-def writer_from_env(
-    env: Mapping[str, str], today: Callable[[], date] = date.today, coach: Callable[[JourneyView], Report] | None = None
-) -> "LLMWriter | None":
-    """The LLM writer when OPENAI_API_KEY or OPENAI_BASE_URL is set and JOURNEYBOT_LLM is not off; else None.
+@dataclass(frozen=True)
+class ModelSettings:
+    """Where the language model is, as the summary writer and the description reader both read it."""
 
-    OPENAI_MODEL picks the model. JOURNEYBOT_LLM_TIMEOUT (seconds per attempt) and
-    JOURNEYBOT_LLM_TOTAL (seconds per summary) bound the wait; JOURNEYBOT_LLM_CONTEXT is the
-    model's context window in tokens, when known.
-    """
+    model: str
+    api_key: str
+    base_url: str | None
+
+
+def model_settings(env: Mapping[str, str]) -> ModelSettings | None:
+    """The model when OPENAI_API_KEY or OPENAI_BASE_URL is set and JOURNEYBOT_LLM is not off; else None."""
     if env.get("JOURNEYBOT_LLM", "").strip().lower() in OFF_WORDS:
         return None
     api_key = (env.get("OPENAI_API_KEY") or "").strip()
     base_url = (env.get("OPENAI_BASE_URL") or "").strip()
     if not api_key and not base_url:
         return None
-    total = _number(env, "JOURNEYBOT_LLM_TOTAL", DEFAULT_TOTAL) or DEFAULT_TOTAL
-    window = _number(env, "JOURNEYBOT_LLM_CONTEXT", None)
+    # a local server (Ollama, vLLM, LM Studio, llama.cpp) needs no key, but the client wants one
+    return ModelSettings((env.get("OPENAI_MODEL") or "").strip() or DEFAULT_MODEL, api_key or "no-key", base_url or None)
+
+
+def writer_from_env(
+    env: Mapping[str, str], today: Callable[[], date] = date.today, coach: Callable[[JourneyView], Report] | None = None
+) -> "LLMWriter | None":
+    """The LLM writer when a model is configured (`model_settings`); else None.
+
+    JOURNEYBOT_LLM_TIMEOUT (seconds per attempt) and JOURNEYBOT_LLM_TOTAL (seconds per summary)
+    bound the wait; JOURNEYBOT_LLM_CONTEXT is the model's context window in tokens, when known.
+    """
+    settings = model_settings(env)
+    if settings is None:
+        return None
+    total = seconds(env, "JOURNEYBOT_LLM_TOTAL", DEFAULT_TOTAL) or DEFAULT_TOTAL
+    window = seconds(env, "JOURNEYBOT_LLM_CONTEXT", None)
     return LLMWriter(
-        model=(env.get("OPENAI_MODEL") or "").strip() or DEFAULT_MODEL,
-        # a local server (Ollama, vLLM, LM Studio, llama.cpp) needs no key, but the client wants one
-        api_key=api_key or "no-key",
-        base_url=base_url or None,
-        timeout=min(_number(env, "JOURNEYBOT_LLM_TIMEOUT", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT, total),
+        model=settings.model,
+        api_key=settings.api_key,
+        base_url=settings.base_url,
+        timeout=min(seconds(env, "JOURNEYBOT_LLM_TIMEOUT", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT, total),
         policy=RetryPolicy(total=total),
         context_window=int(window) if window else None,
         today=today,
