@@ -14,19 +14,17 @@ from typing import TYPE_CHECKING, Mapping
 from bot.engine.effects import ReadDescription
 from bot.events import DescriptionRead
 from bot.flow import Flow
+from bot.llm_config import model_settings
 
 if TYPE_CHECKING:
     from bot.llm_reader import DescriptionReader
 
 log = logging.getLogger(__name__)
-OFF_WORDS = ("off", "0", "false", "no", "coach")  # as the summary writer's JOURNEYBOT_LLM
 
 
 def model_configured(env: Mapping[str, str]) -> bool:
     """The summary writer's model settings are there and switched on (checked without loading openai)."""
-    if env.get("JOURNEYBOT_LLM", "").strip().lower() in OFF_WORDS:
-        return False
-    return bool((env.get("OPENAI_API_KEY") or "").strip() or (env.get("OPENAI_BASE_URL") or "").strip())
+    return model_settings(env) is not None
 
 
 class Reading:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 
 from bot.export import filename_for, render_markdown
 from bot.journey import JourneyView, PreviousVersion, TodoItem, build_view
+from bot.llm_config import model_settings
 from bot.report import Report, TeamScore, TodoLine
 from bot.survey import compare
 from bot.team import team_rows
@@ -42,9 +43,7 @@ def currency_from_env(env: Mapping[str, str]) -> str:
 def writer_from_env(env: Mapping[str, str], today: Callable[[], date]) -> SummaryWriter:
     """The LLM writer when it is configured and switched on, the offline coach otherwise."""
     coach = CoachWriter(today, currency_from_env(env))
-    if env.get("JOURNEYBOT_LLM", "").strip().lower() in ("off", "0", "false", "no"):
-        return coach
-    if not (env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL")):
+    if model_settings(env) is None:  # checked before openai is imported
         return coach
     from bot.llm_writer import writer_from_env as llm_writer_from_env
 

@@ -14,7 +14,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Mapping, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rapidfuzz import fuzz
@@ -227,6 +227,23 @@ def _items(data: dict[str, Any], name: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_Numbered = TypeVar("_Numbered", CardText, IdeaText)
+
+
+def _numbered(items: list[Any], model: type[_Numbered], count: int, taken: Mapping[int, Any], reading: Reading, unknown: str) -> Iterator[_Numbered]:
+    """The items that match the schema and name one of the coach's `count` pieces not `taken` yet (0-based)."""
+    for raw in items:
+        try:
+            item = model.model_validate(raw)
+        except ValidationError:
+            reading.drop("not the schema")
+            continue
+        if not 1 <= item.n <= count or item.n - 1 in taken:
+            reading.drop(unknown)
+            continue
+        yield item
+
+
 def read_reply(content: str | None, journey: JourneyView, coach: Report, bounds: Bounds = BOUNDS) -> Reading:
     """The parts of `content` that pass their checks; `Unusable` when none does, or when the reply as
     a whole is in the other language."""
@@ -274,45 +291,24 @@ def read_reply(content: str | None, journey: JourneyView, coach: Report, bounds:
             continue
         reading.summary.append(cut(paragraph, bounds.paragraph))
 
-    for raw in _items(data, "improvements"):
-        try:
-            card = CardText.model_validate(raw)
-        except ValidationError:
-            reading.drop("not the schema")
-            continue
-        index = card.n - 1
-        if not 0 <= index < len(coach.improvements) or index in reading.cards:
-            reading.drop("no such card of the coach")
-            continue
-        source = coach.improvements[index]
+    for card in _numbered(_items(data, "improvements"), CardText, len(coach.improvements), reading.cards, reading, "no such card of the coach"):
+        source = coach.improvements[card.n - 1]
         if card.step.strip() and normalised(card.step) != normalised(source.step) and not grounded(card.step, steps, 95):
             reading.drop("a step not on the map")
-            continue
-        if not grounded(card.trigger, corpus):
+        elif not grounded(card.trigger, corpus):
             reading.drop("a quote the owner never wrote")
-            continue
-        if (why := fits(card.title, card.why, *(r.do for r in card.remedies))) is not None:
+        elif (why := fits(card.title, card.why, *(r.do for r in card.remedies))) is not None:
             reading.drop(why)
-            continue
-        reading.cards[index] = card
+        else:
+            reading.cards[card.n - 1] = card
 
-    for raw in _items(data, "wow_moments"):
-        try:
-            idea = IdeaText.model_validate(raw)
-        except ValidationError:
-            reading.drop("not the schema")
-            continue
-        index = idea.n - 1
-        if not 0 <= index < len(coach.wow_moments) or index in reading.ideas:
-            reading.drop("no such idea of the coach")
-            continue
+    for idea in _numbered(_items(data, "wow_moments"), IdeaText, len(coach.wow_moments), reading.ideas, reading, "no such idea of the coach"):
         if not grounded(idea.trigger, corpus):
             reading.drop("a quote the owner never wrote")
-            continue
-        if (why := fits(idea.idea, idea.why)) is not None:
+        elif (why := fits(idea.idea, idea.why)) is not None:
             reading.drop(why)
-            continue
-        reading.ideas[index] = idea
+        else:
+            reading.ideas[idea.n - 1] = idea
 
     if reading.empty:
         reasons = "; ".join(sorted(reading.dropped)) or "no summary, improvements or WOW moments"

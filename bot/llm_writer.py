@@ -44,6 +44,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 import prompts
 from bot.journey import JourneyView
+from bot.llm_config import DEFAULT_MODEL, OFF_WORDS, ModelSettings, model_settings, seconds  # noqa: F401  (re-exported)
 from bot.llm_budget import ContextBudget, estimate_messages, estimate_tokens, is_context_error, prompt_from_error, window_from_error
 from bot.llm_reply import BOUNDS, Reading, Unusable, cut, extract_json, merge, read_reply, reply_schema  # noqa: F401  (extract_json: re-exported)
 from bot.report import Report
@@ -52,7 +53,6 @@ from bot.writer import Usage, Written, answers_hash
 log = logging.getLogger(__name__)
 
 PROMPT_VERSION = "summary.v2"
-DEFAULT_MODEL = "gpt-4.1-mini"
 DEFAULT_TIMEOUT = 45.0  # seconds per attempt: a hosted model writes the reply in 10-30 s
 DEFAULT_TOTAL = 90.0  # seconds for the whole summary, retries and repair included
 MAX_COMPLETION_TOKENS = 2500  # the reply is the story and the wording; about 1,200 tokens in practice
@@ -61,7 +61,6 @@ REPAIR_EXCERPT = 600  # characters of an unusable reply shown back to the model
 
 Mode = Literal["json_schema", "json_object_schema", "json_object", "plain"]
 MODES: tuple[Mode, ...] = ("json_schema", "json_object_schema", "json_object", "plain")
-OFF_WORDS = ("off", "0", "false", "no", "coach")
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "structured output", "unsupported_response_format", "grammar")
 
 
@@ -110,37 +109,6 @@ class RetryPolicy:
     max_wait: float = 8.0
     jitter: float = 0.5
     retry_after_cap: float = 20.0  # a Retry-After longer than this is cut to this
-
-
-def seconds(env: Mapping[str, str], name: str, default: float | None) -> float | None:
-    """A positive number of seconds (or tokens) from `env`; `default` when unset or unusable."""
-    try:
-        value = float(env.get(name, "") or (default if default is not None else "nan"))
-    except ValueError:
-        log.warning("%s is not a number; using %s", name, default)
-        return default
-    return value if value > 0 else default
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """Where the language model is, as the summary writer and the description reader both read it."""
-
-    model: str
-    api_key: str
-    base_url: str | None
-
-
-def model_settings(env: Mapping[str, str]) -> ModelSettings | None:
-    """The model when OPENAI_API_KEY or OPENAI_BASE_URL is set and JOURNEYBOT_LLM is not off; else None."""
-    if env.get("JOURNEYBOT_LLM", "").strip().lower() in OFF_WORDS:
-        return None
-    api_key = (env.get("OPENAI_API_KEY") or "").strip()
-    base_url = (env.get("OPENAI_BASE_URL") or "").strip()
-    if not api_key and not base_url:
-        return None
-    # a local server (Ollama, vLLM, LM Studio, llama.cpp) needs no key, but the client wants one
-    return ModelSettings((env.get("OPENAI_MODEL") or "").strip() or DEFAULT_MODEL, api_key or "no-key", base_url or None)
 
 
 def writer_from_env(
